@@ -1,0 +1,168 @@
+/* Body decoding and framing. Decoded bytes go to the active framer; the
+ * framers (sse.c, the NDJSON line splitter here) only see decoded text. */
+#include "body.h"
+
+#include <string.h>
+#include <strings.h>
+
+#define WHOLE_HEAD_MAX 65536 /* kept for stream bodies, for the no-event fallback */
+
+static int has_token(const char *v, size_t n, const char *tok)
+{
+    size_t k = strlen(tok);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!strncasecmp(v + i, tok, k))
+            return 1;
+    return 0;
+}
+
+static void sse_event(void *ctx, const struct llm_sse_event *ev)
+{
+    struct llm_body *b = ctx;
+    b->events++;
+    b->fn(b->ctx, LLM_FRAME_SSE, ev->event, ev->data, ev->data_len, ev->truncated);
+}
+
+void llm_body_init(struct llm_body *b, const char *ct, size_t ct_len, const char *ce,
+                   size_t ce_len, size_t max_whole, size_t max_event, llm_body_fn fn, void *ctx)
+{
+    memset(b, 0, sizeof(*b));
+    b->fn = fn;
+    b->ctx = ctx;
+    b->framing = LLM_FRAME_WHOLE;
+    if (ct && has_token(ct, ct_len, "text/event-stream"))
+        b->framing = LLM_FRAME_SSE;
+    else if (ct && (has_token(ct, ct_len, "ndjson") || has_token(ct, ct_len, "stream+json") ||
+                    has_token(ct, ct_len, "jsonl")))
+        b->framing = LLM_FRAME_NDJSON;
+    if (!ce || !ce_len || has_token(ce, ce_len, "identity"))
+        b->encoding = LLM_ENC_IDENTITY;
+    else if (has_token(ce, ce_len, "gzip"))
+        b->encoding = LLM_ENC_GZIP;
+    else if (has_token(ce, ce_len, "deflate"))
+        b->encoding = LLM_ENC_DEFLATE;
+    else
+        b->encoding = LLM_ENC_UNSUPPORTED;
+    llm_buf_init(&b->whole, b->framing == LLM_FRAME_WHOLE ? max_whole : WHOLE_HEAD_MAX);
+    llm_buf_init(&b->line, max_event);
+    if (b->framing == LLM_FRAME_SSE)
+        llm_sse_init(&b->sse, max_event, sse_event, b);
+}
+
+static void ndjson(struct llm_body *b, const char *p, size_t n)
+{
+    const char *end = p + n;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        llm_buf_append(&b->line, p, k);
+        if (!nl)
+            break;
+        if (b->line.len && b->line.p[b->line.len - 1] == '\r')
+            b->line.p[--b->line.len] = '\0';
+        if (b->line.len) {
+            b->events++;
+            b->fn(b->ctx, LLM_FRAME_NDJSON, NULL, b->line.p, b->line.len, b->line.truncated);
+        }
+        llm_buf_reset(&b->line);
+        p = nl + 1;
+    }
+}
+
+static void decoded(struct llm_body *b, const char *p, size_t n)
+{
+    b->decoded_bytes += n;
+    llm_buf_append(&b->whole, p, n);
+    if (b->framing == LLM_FRAME_SSE)
+        llm_sse_feed(&b->sse, p, n);
+    else if (b->framing == LLM_FRAME_NDJSON)
+        ndjson(b, p, n);
+}
+
+static void inflate_feed(struct llm_body *b, const char *p, size_t n)
+{
+    unsigned char out[16384];
+
+    if (!b->z_ready) {
+        /* 32+15: zlib or gzip header, detected; raw deflate retried below */
+        int wbits = b->encoding == LLM_ENC_GZIP ? 16 + 15 : 32 + 15;
+        if (inflateInit2(&b->z, wbits) != Z_OK) {
+            b->decode_error = 1;
+            return;
+        }
+        b->z_ready = 1;
+    }
+    b->z.next_in = (unsigned char *)p;
+    b->z.avail_in = (unsigned)n;
+    while (b->z.avail_in && !b->z_done) {
+        b->z.next_out = out;
+        b->z.avail_out = sizeof(out);
+        int rc = inflate(&b->z, Z_NO_FLUSH);
+        if (rc == Z_DATA_ERROR && b->encoding == LLM_ENC_DEFLATE && !b->raw_retried &&
+            b->z.total_out == 0) {
+            /* "deflate" sent as a raw stream (no zlib header): start over raw */
+            inflateEnd(&b->z);
+            if (inflateInit2(&b->z, -15) != Z_OK) {
+                b->z_ready = 0;
+                b->decode_error = 1;
+                return;
+            }
+            b->raw_retried = 1;
+            b->z.next_in = (unsigned char *)p;
+            b->z.avail_in = (unsigned)n;
+            continue;
+        }
+        if (sizeof(out) - b->z.avail_out)
+            decoded(b, (const char *)out, sizeof(out) - b->z.avail_out);
+        if (rc == Z_STREAM_END) {
+            b->z_done = 1;
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            b->decode_error = 1;
+            return;
+        }
+        if (rc == Z_BUF_ERROR)
+            break;
+    }
+}
+
+void llm_body_feed(struct llm_body *b, const char *p, size_t n)
+{
+    b->wire_bytes += n;
+    if (b->decode_error || !n)
+        return;
+    switch (b->encoding) {
+    case LLM_ENC_IDENTITY:
+        decoded(b, p, n);
+        break;
+    case LLM_ENC_UNSUPPORTED:
+        b->decode_error = 1;
+        break;
+    default:
+        inflate_feed(b, p, n);
+    }
+}
+
+void llm_body_finish(struct llm_body *b)
+{
+    if (b->framing == LLM_FRAME_SSE)
+        llm_sse_finish(&b->sse);
+    else if (b->framing == LLM_FRAME_NDJSON && b->line.len) {
+        b->events++;
+        b->fn(b->ctx, LLM_FRAME_NDJSON, NULL, b->line.p, b->line.len, b->line.truncated);
+        llm_buf_reset(&b->line);
+    }
+    if (b->framing == LLM_FRAME_WHOLE || b->events == 0)
+        b->fn(b->ctx, LLM_FRAME_WHOLE, NULL, b->whole.p ? b->whole.p : "", b->whole.len,
+              b->whole.truncated);
+}
+
+void llm_body_free(struct llm_body *b)
+{
+    if (b->z_ready)
+        inflateEnd(&b->z);
+    if (b->framing == LLM_FRAME_SSE)
+        llm_sse_free(&b->sse);
+    llm_buf_free(&b->whole);
+    llm_buf_free(&b->line);
+}

@@ -1,0 +1,151 @@
+/* Dialect registry and the helpers every dialect shares. Collector thread. */
+#include "dialect.h"
+
+#include <stdio.h>
+#include <string.h>
+
+extern const struct llm_dialect llm_dialect_openai_chat;
+
+/* Order matters: the first match wins. */
+static const struct llm_dialect *const registry[] = {
+    &llm_dialect_openai_chat,
+};
+
+const struct llm_dialect *llm_dialect_find(const char *method, const char *path, size_t len)
+{
+    const char *q = memchr(path, '?', len);
+
+    if (q)
+        len = (size_t)(q - path);
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
+        if (registry[i]->match(method, path, len))
+            return registry[i];
+    return NULL;
+}
+
+void llm_call_first_token(struct llm_call *c)
+{
+    if (!c->first_token_mono)
+        c->first_token_mono = c->now_mono;
+}
+
+void llm_call_output(struct llm_call *c, const char *text, size_t n)
+{
+    if (!n)
+        return;
+    llm_call_first_token(c);
+    llm_cap_append(&c->text, text, n);
+}
+
+void llm_call_usage_raw(struct llm_call *c, json_t *usage)
+{
+    char *s;
+
+    if (!json_is_object(usage))
+        return;
+    c->usage_seen = 1;
+    s = json_dumps(usage, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s)
+        llm_record_take_str(&c->rec, LLM_F_USAGE_RAW, s, strlen(s));
+}
+
+static void set_json_scalar(struct llm_call *c, enum llm_field f, json_t *v)
+{
+    char buf[32];
+
+    if (json_is_string(v))
+        llm_record_set_str(&c->rec, f, json_string_value(v), json_string_length(v));
+    else if (json_is_integer(v)) {
+        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+        llm_record_set_cstr(&c->rec, f, buf);
+    }
+}
+
+int llm_call_error(struct llm_call *c, json_t *body)
+{
+    json_t *err, *type, *msg;
+
+    if (!json_is_object(body))
+        return 0;
+    err = json_object_get(body, "error");
+    if (json_is_string(err)) {
+        llm_record_set_str(&c->rec, LLM_F_ERROR_MESSAGE, json_string_value(err),
+                           json_string_length(err));
+        c->error_seen = 1;
+        return 1;
+    }
+    if (!json_is_object(err)) {
+        /* {"type":"error","message":...} and bare {"message":...} on errors */
+        msg = json_object_get(body, "message");
+        if (!json_is_string(msg))
+            return 0;
+        err = body;
+    }
+    type = json_object_get(err, "type");
+    if (!json_is_string(type) || !json_string_length(type))
+        type = json_object_get(err, "code");
+    if (!type || json_is_null(type))
+        type = json_object_get(err, "status");
+    set_json_scalar(c, LLM_F_ERROR_TYPE, type);
+    msg = json_object_get(err, "message");
+    if (json_is_string(msg))
+        llm_record_set_str(&c->rec, LLM_F_ERROR_MESSAGE, json_string_value(msg),
+                           json_string_length(msg));
+    c->error_seen = 1;
+    return 1;
+}
+
+json_t *llm_json_path(json_t *root, const char *path)
+{
+    char key[64];
+
+    while (root && *path) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        if (n >= sizeof(key) || !json_is_object(root))
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        root = json_object_get(root, key);
+        path += n + (dot ? 1 : 0);
+    }
+    return root;
+}
+
+int llm_json_int(json_t *root, const char *path, int64_t *out)
+{
+    json_t *v = llm_json_path(root, path);
+
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return 1;
+    }
+    if (json_is_real(v)) { /* some servers send 12.0 */
+        *out = (int64_t)json_real_value(v);
+        return 1;
+    }
+    return 0;
+}
+
+void llm_json_set_int(struct llm_call *c, enum llm_field f, json_t *root, const char *path)
+{
+    int64_t v;
+    if (llm_json_int(root, path, &v))
+        llm_record_set_int(&c->rec, f, v);
+}
+
+void llm_json_set_real(struct llm_call *c, enum llm_field f, json_t *root, const char *path)
+{
+    json_t *v = llm_json_path(root, path);
+    if (json_is_number(v))
+        llm_record_set_real(&c->rec, f, json_number_value(v));
+}
+
+void llm_json_set_str(struct llm_call *c, enum llm_field f, json_t *root, const char *path)
+{
+    json_t *v = llm_json_path(root, path);
+    if (json_is_string(v) && json_string_length(v))
+        llm_record_set_str(&c->rec, f, json_string_value(v), json_string_length(v));
+}

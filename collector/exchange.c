@@ -1,0 +1,318 @@
+/* Exchange lifecycle: request head -> request body (parsed at its end) ->
+ * response head -> response body events -> record. Usage and model come
+ * from the full parse of each JSON document (bounded by max_parse); what is
+ * kept as content is bounded separately by max_body, with truncation noted.
+ * Collector thread. */
+#include "exchange.h"
+#include "providers.h"
+#include "redact.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void request_event(void *ctx, int kind, const char *ev, const char *data, size_t n,
+                          int truncated);
+static void response_event(void *ctx, int kind, const char *ev, const char *data, size_t n,
+                           int truncated);
+
+static void set_host(struct llm_exchange *x, const struct llm_h1_head *h,
+                     const struct llm_open_info *info)
+{
+    size_t hl = 0;
+    const char *host = llm_h1_header(h, "host", &hl);
+    int port = info->port;
+
+    if (host && hl) {
+        const char *c = NULL;
+        if (host[0] == '[') { /* [v6]:port */
+            const char *rb = memchr(host, ']', hl);
+            if (rb && rb + 1 < host + hl && rb[1] == ':')
+                c = rb + 1;
+        } else {
+            c = memchr(host, ':', hl);
+        }
+        if (c) {
+            if (!port)
+                port = atoi(c + 1);
+            hl = (size_t)(c - host);
+        }
+        llm_record_set_str(&x->call.rec, LLM_F_SERVER_ADDRESS, host, hl);
+    } else if (info->sni[0]) {
+        llm_record_set_cstr(&x->call.rec, LLM_F_SERVER_ADDRESS, info->sni);
+    }
+    if (!port)
+        port = info->tls ? 443 : 80;
+    llm_record_set_int(&x->call.rec, LLM_F_SERVER_PORT, port);
+}
+
+struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h,
+                                      const struct llm_open_info *info,
+                                      const struct llm_core_opts *opts, int64_t t, int64_t m)
+{
+    const char *url = h->url, *path = url, *ct, *ce, *addr, *provider;
+    size_t ul = strlen(url), ct_len = 0, ce_len = 0;
+    const struct llm_dialect *d;
+    struct llm_exchange *x;
+    struct llm_record *r;
+    char *clean;
+
+    /* absolute-form (proxy requests): keep only the path */
+    if (!strncmp(url, "http://", 7) || !strncmp(url, "https://", 8)) {
+        const char *slash = strchr(strstr(url, "//") + 2, '/');
+        path = slash ? slash : "/";
+    }
+    d = llm_dialect_find(h->method, path, strlen(path));
+    if (!d)
+        return NULL;
+    x = calloc(1, sizeof(*x));
+    if (!x)
+        return NULL;
+    x->opts = opts;
+    x->t_start = t;
+    x->m_start = m;
+    x->http_major = h->http_major;
+    x->http_minor = h->http_minor;
+    x->call.dialect = d;
+    x->call.capture_content = opts->capture_content;
+    llm_cap_init(&x->call.text, opts->max_body);
+    r = &x->call.rec;
+    llm_record_init(r);
+    llm_record_set_cstr(r, LLM_F_API, d->api);
+    llm_record_set_cstr(r, LLM_F_OPERATION_TYPE, d->operation);
+    llm_record_set_cstr(r, LLM_F_HTTP_METHOD, h->method);
+    clean = llm_redact_url(path, strlen(path));
+    if (clean)
+        llm_record_take_str(r, LLM_F_URL_PATH, clean, strlen(clean));
+    set_host(x, h, info);
+    addr = llm_record_str(r, LLM_F_SERVER_ADDRESS);
+    provider = addr ? llm_provider_for_host(addr, strlen(addr)) : NULL;
+    if (!provider && info->sni[0])
+        provider = llm_provider_for_host(info->sni, strlen(info->sni));
+    llm_record_set_cstr(r, LLM_F_PROVIDER, provider ? provider : "openai_compatible");
+    llm_record_set_cstr(r, LLM_F_CAPTURE,
+                        info->capture == LLM_CAPTURE_LIBCURL  ? "libcurl"
+                        : info->capture == LLM_CAPTURE_SOCKET ? "socket"
+                                                              : "openssl");
+    ct = llm_h1_header(h, "content-type", &ct_len);
+    ce = llm_h1_header(h, "content-encoding", &ce_len);
+    /* a request body is one JSON document whatever its declared type */
+    (void)ct;
+    llm_body_init(&x->req, NULL, 0, ce, ce_len, opts->max_parse, opts->max_event, request_event,
+                  x);
+    (void)ul;
+    return x;
+}
+
+void llm_exchange_request_body(struct llm_exchange *x, const char *p, size_t n)
+{
+    x->req_bytes += n;
+    llm_body_feed(&x->req, p, n);
+}
+
+/* The request body, parsed once: the dialect's request fields, then the
+ * content kept as completion_args (secrets removed, the sender's exact text
+ * when there were none). */
+static void request_event(void *ctx, int kind, const char *ev, const char *data, size_t n,
+                          int truncated)
+{
+    struct llm_exchange *x = ctx;
+    struct llm_call *c = &x->call;
+    json_t *body;
+    int redacted = 0;
+
+    if (!n)
+        return;
+    body = json_loadb(data, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (json_is_object(body)) {
+        c->dialect->request(c, body);
+        redacted = llm_redact_json(body);
+    }
+    if (c->capture_content) {
+        char *text = NULL;
+        size_t len = n;
+        if (redacted)
+            text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (text)
+            len = strlen(text);
+        if (len > x->opts->max_body || truncated) {
+            struct llm_cap cap;
+            llm_cap_init(&cap, x->opts->max_body);
+            llm_cap_append(&cap, text ? text : data, len);
+            char *j = llm_cap_join(&cap, &len);
+            if (j)
+                llm_record_take_str(&c->rec, LLM_F_COMPLETION_ARGS, j, len);
+            llm_cap_free(&cap);
+            c->truncated = 1;
+        } else {
+            llm_record_set_str(&c->rec, LLM_F_COMPLETION_ARGS, text ? text : data, len);
+        }
+        free(text);
+    } else if (truncated) {
+        c->truncated = 1;
+    }
+    json_decref(body);
+}
+
+void llm_exchange_request_end(struct llm_exchange *x)
+{
+    llm_body_finish(&x->req);
+}
+
+void llm_exchange_response_head(struct llm_exchange *x, const struct llm_h1_head *h)
+{
+    size_t ct_len = 0, ce_len = 0;
+    const char *ct = llm_h1_header(h, "content-type", &ct_len);
+    const char *ce = llm_h1_header(h, "content-encoding", &ce_len);
+
+    x->resp_started = 1;
+    x->http_major = h->http_major;
+    x->http_minor = h->http_minor;
+    llm_record_set_int(&x->call.rec, LLM_F_HTTP_STATUS, h->status);
+    llm_body_init(&x->resp, ct, ct_len, ce, ce_len, x->opts->max_parse, x->opts->max_event,
+                  response_event, x);
+}
+
+static void response_event(void *ctx, int kind, const char *ev, const char *data, size_t n,
+                           int truncated)
+{
+    struct llm_exchange *x = ctx;
+    struct llm_call *c = &x->call;
+    json_t *j;
+
+    if (truncated)
+        c->truncated = 1;
+    if (kind == LLM_FRAME_WHOLE) {
+        /* skip leading whitespace: OpenRouter pads its bodies */
+        while (n && (*data == ' ' || *data == '\n' || *data == '\r' || *data == '\t'))
+            data++, n--;
+        if (!n)
+            return;
+        j = json_loadb(data, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+        if (j)
+            c->dialect->response(c, j);
+        else if (!c->error_seen && n) /* not JSON: keep a short excerpt as the message */
+            llm_record_set_str(&c->rec, LLM_F_ERROR_MESSAGE, data, n > 512 ? 512 : n);
+        json_decref(j);
+        return;
+    }
+    j = json_loadb(data, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    c->dialect->event(c, ev, json_is_object(j) ? j : NULL, data, n);
+    json_decref(j);
+}
+
+void llm_exchange_response_body(struct llm_exchange *x, const char *p, size_t n)
+{
+    x->resp_bytes += n;
+    llm_body_feed(&x->resp, p, n);
+}
+
+void llm_exchange_response_end(struct llm_exchange *x, int64_t t, int64_t m)
+{
+    llm_body_finish(&x->resp);
+    x->done = 1;
+    x->t_end = t;
+    x->m_end = m;
+}
+
+static double ms(int64_t from, int64_t to)
+{
+    return (double)(to - from) / 1e6;
+}
+
+void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int64_t m,
+                         struct llm_record *out)
+{
+    struct llm_call *c = &x->call;
+    struct llm_record *r = &c->rec;
+    char ts[LLM_RFC3339_LEN], id[LLM_ULID_LEN];
+    uint8_t ulid[16];
+    const char *model;
+    int64_t status;
+
+    if (!x->done) {
+        if (x->resp_started)
+            llm_body_finish(&x->resp); /* what arrived still counts */
+        x->t_end = t;
+        x->m_end = m;
+    }
+    if (c->dialect->finish)
+        c->dialect->finish(c);
+
+    llm_ulid_new(ulid, x->t_start);
+    llm_ulid_format(ulid, id);
+    llm_record_set_cstr(r, LLM_F_OPERATION_ID, id);
+    llm_record_set_int(r, LLM_F_SCHEMA_VERSION, LLM_SCHEMA_VERSION);
+    llm_rfc3339(x->t_start, ts);
+    llm_record_set_cstr(r, LLM_F_TIMESTAMP, ts);
+    llm_rfc3339(x->t_end, ts);
+    llm_record_set_cstr(r, LLM_F_END_TIMESTAMP, ts);
+    llm_record_set_real(r, LLM_F_LATENCY_MS, ms(x->m_start, x->m_end));
+    if (x->m_first_byte)
+        llm_record_set_real(r, LLM_F_TTFB_MS, ms(x->m_start, x->m_first_byte));
+    if (c->first_token_mono && r->f[LLM_F_STREAM].set && r->f[LLM_F_STREAM].u.b)
+        llm_record_set_real(r, LLM_F_TTFT_MS, ms(x->m_start, c->first_token_mono));
+    llm_record_set_cstr(r, LLM_F_HTTP_VERSION, x->http_minor == 0 ? "1.0" : "1.1");
+
+    model = llm_record_str(r, LLM_F_RESPONSE_MODEL);
+    if (!model)
+        model = llm_record_str(r, LLM_F_REQUEST_MODEL);
+    llm_record_set_cstr(r, LLM_F_MODEL, model);
+    llm_record_set_cstr(r, LLM_F_USAGE_SOURCE, c->usage_seen ? "provider" : "missing");
+
+    status = r->f[LLM_F_HTTP_STATUS].set ? r->f[LLM_F_HTTP_STATUS].u.i : 0;
+    if (why) {
+        llm_record_set_cstr(r, LLM_F_STATUS, "incomplete");
+        if (!r->f[LLM_F_ERROR_TYPE].set)
+            llm_record_set_cstr(r, LLM_F_ERROR_TYPE, why);
+    } else if (status >= 400 || c->error_seen) {
+        llm_record_set_cstr(r, LLM_F_STATUS, "error");
+        if (!r->f[LLM_F_ERROR_TYPE].set && status >= 400) {
+            char code[16];
+            snprintf(code, sizeof(code), "http_%d", (int)status);
+            llm_record_set_cstr(r, LLM_F_ERROR_TYPE, code);
+        }
+    } else {
+        llm_record_set_cstr(r, LLM_F_STATUS, "ok");
+    }
+    if (x->resp.decode_error)
+        c->truncated = 1;
+
+    if (c->capture_content) {
+        if (c->text.total) {
+            size_t len;
+            char *s = llm_cap_join(&c->text, &len);
+            if (s)
+                llm_record_take_str(r, LLM_F_RESPONSE, s, len);
+            if (llm_cap_truncated(&c->text))
+                c->truncated = 1;
+        }
+        if (c->tool_calls && json_array_size(c->tool_calls)) {
+            char *s = json_dumps(c->tool_calls, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            if (s)
+                llm_record_take_str(r, LLM_F_TOOL_CALLS, s, strlen(s));
+        }
+    } else {
+        llm_record_unset(r, LLM_F_COMPLETION_ARGS);
+    }
+    llm_record_set_int(r, LLM_F_REQUEST_BYTES, (int64_t)x->req_bytes);
+    llm_record_set_int(r, LLM_F_RESPONSE_BYTES, (int64_t)x->resp_bytes);
+    llm_record_set_bool(r, LLM_F_TRUNCATED, c->truncated);
+
+    *out = *r; /* the strings move with it */
+    llm_record_init(r);
+    llm_exchange_free(x);
+}
+
+void llm_exchange_free(struct llm_exchange *x)
+{
+    if (!x)
+        return;
+    llm_record_clear(&x->call.rec);
+    llm_cap_free(&x->call.text);
+    json_decref(x->call.tool_calls);
+    llm_body_free(&x->req);
+    if (x->resp_started)
+        llm_body_free(&x->resp);
+    free(x);
+}

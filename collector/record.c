@@ -1,0 +1,365 @@
+/* The record in memory, and its msgpack form in the store.
+ * Encoding runs on the collector thread; decoding in the `llmops` tool.
+ * Invariant: every string a record holds is valid UTF-8 (invalid sequences are
+ * replaced with U+FFFD on the way in), so every export can carry it. */
+#include "record.h"
+#include "err.h"
+
+#include <jansson.h>
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct llm_field_info llm_schema[LLM_F__COUNT] = {
+#define LLM_X_INFO(id, name, type) {name, type},
+    LLM_FIELDS(LLM_X_INFO)
+#undef LLM_X_INFO
+};
+
+int llm_field_lookup(const char *name, size_t len)
+{
+    for (int i = 0; i < LLM_F__COUNT; i++)
+        if (strlen(llm_schema[i].name) == len && !memcmp(llm_schema[i].name, name, len))
+            return i;
+    return -1;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len;
+    unsigned cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0) {
+        len = 2;
+        cp = s[0] & 0x1f;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        len = 3;
+        cp = s[0] & 0x0f;
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        len = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* A NUL-terminated copy of s with invalid UTF-8 (and NUL bytes) replaced. */
+static char *utf8_copy(const char *s, size_t n, size_t *out_len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, o = 0;
+    char *out = malloc(n * 3 + 1);
+
+    if (!out)
+        return NULL;
+    while (i < n) {
+        size_t k = u[i] ? utf8_seq(u + i, n - i) : 0;
+        if (k) {
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    if (out_len)
+        *out_len = o;
+    return out;
+}
+
+void llm_record_init(struct llm_record *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+void llm_record_unset(struct llm_record *r, enum llm_field f)
+{
+    enum llm_type t = llm_schema[f].type;
+    if (r->f[f].set && (t == LLM_T_STR || t == LLM_T_TIME || t == LLM_T_JSON || t == LLM_T_MAP ||
+                        t == LLM_T_ARRAY))
+        free(r->f[f].u.s.p);
+    memset(&r->f[f], 0, sizeof(r->f[f]));
+}
+
+void llm_record_clear(struct llm_record *r)
+{
+    for (int i = 0; i < LLM_F__COUNT; i++)
+        llm_record_unset(r, i);
+}
+
+int llm_record_set_str(struct llm_record *r, enum llm_field f, const char *s, size_t n)
+{
+    size_t len;
+    char *p = utf8_copy(s, n, &len);
+
+    if (!p)
+        return LLM_ENOMEM;
+    llm_record_unset(r, f);
+    r->f[f].set = 1;
+    r->f[f].u.s.p = p;
+    r->f[f].u.s.n = len;
+    return 0;
+}
+
+int llm_record_set_cstr(struct llm_record *r, enum llm_field f, const char *s)
+{
+    if (!s) {
+        llm_record_unset(r, f);
+        return 0;
+    }
+    return llm_record_set_str(r, f, s, strlen(s));
+}
+
+void llm_record_take_str(struct llm_record *r, enum llm_field f, char *s, size_t n)
+{
+    llm_record_set_str(r, f, s, n);
+    free(s);
+}
+
+void llm_record_set_int(struct llm_record *r, enum llm_field f, int64_t v)
+{
+    llm_record_unset(r, f);
+    r->f[f].set = 1;
+    r->f[f].u.i = v;
+}
+
+void llm_record_set_real(struct llm_record *r, enum llm_field f, double v)
+{
+    llm_record_unset(r, f);
+    r->f[f].set = 1;
+    r->f[f].u.d = v;
+}
+
+void llm_record_set_bool(struct llm_record *r, enum llm_field f, int v)
+{
+    llm_record_unset(r, f);
+    r->f[f].set = 1;
+    r->f[f].u.b = !!v;
+}
+
+const char *llm_record_str(const struct llm_record *r, enum llm_field f)
+{
+    return r->f[f].set ? r->f[f].u.s.p : NULL;
+}
+
+static void pack_str(msgpack_packer *pk, const char *s, size_t n)
+{
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+static void pack_json(msgpack_packer *pk, const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_OBJECT: {
+        const char *k;
+        json_t *v;
+        msgpack_pack_map(pk, json_object_size(j));
+        json_object_foreach((json_t *)j, k, v)
+        {
+            pack_str(pk, k, strlen(k));
+            pack_json(pk, v);
+        }
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *v;
+        msgpack_pack_array(pk, json_array_size(j));
+        json_array_foreach(j, i, v) pack_json(pk, v);
+        break;
+    }
+    case JSON_STRING:
+        pack_str(pk, json_string_value(j), json_string_length(j));
+        break;
+    case JSON_INTEGER:
+        msgpack_pack_int64(pk, json_integer_value(j));
+        break;
+    case JSON_REAL:
+        msgpack_pack_double(pk, json_real_value(j));
+        break;
+    case JSON_TRUE:
+        msgpack_pack_true(pk);
+        break;
+    case JSON_FALSE:
+        msgpack_pack_false(pk);
+        break;
+    default:
+        msgpack_pack_nil(pk);
+    }
+}
+
+int llm_record_encode(const struct llm_record *r, char **out, size_t *len)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, LLM_F__COUNT);
+    for (int i = 0; i < LLM_F__COUNT; i++) {
+        const struct llm_value *v = &r->f[i];
+        const char *name = llm_schema[i].name;
+
+        pack_str(&pk, name, strlen(name));
+        if (!v->set) {
+            msgpack_pack_nil(&pk);
+            continue;
+        }
+        switch (llm_schema[i].type) {
+        case LLM_T_INT:
+            msgpack_pack_int64(&pk, v->u.i);
+            break;
+        case LLM_T_REAL:
+            msgpack_pack_double(&pk, v->u.d);
+            break;
+        case LLM_T_BOOL:
+            v->u.b ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+            break;
+        case LLM_T_MAP:
+        case LLM_T_ARRAY: {
+            json_t *j = json_loadb(v->u.s.p, v->u.s.n, JSON_DECODE_ANY, NULL);
+            json_type want = llm_schema[i].type == LLM_T_MAP ? JSON_OBJECT : JSON_ARRAY;
+            if (j && json_typeof(j) == want)
+                pack_json(&pk, j);
+            else
+                msgpack_pack_nil(&pk);
+            json_decref(j);
+            break;
+        }
+        default:
+            pack_str(&pk, v->u.s.p, v->u.s.n);
+        }
+    }
+    if (!sb.data) {
+        msgpack_sbuffer_destroy(&sb);
+        return LLM_ENOMEM;
+    }
+    *len = sb.size; /* release() zeroes it */
+    *out = msgpack_sbuffer_release(&sb);
+    msgpack_sbuffer_destroy(&sb);
+    return 0;
+}
+
+static json_t *to_json(const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        return json_null();
+    case MSGPACK_OBJECT_BOOLEAN:
+        return json_boolean(o->via.boolean);
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        return json_integer((json_int_t)o->via.u64);
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return json_integer((json_int_t)o->via.i64);
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        return json_real(o->via.f64);
+    case MSGPACK_OBJECT_STR:
+    case MSGPACK_OBJECT_BIN: {
+        const char *p = o->type == MSGPACK_OBJECT_STR ? o->via.str.ptr : o->via.bin.ptr;
+        size_t n = o->type == MSGPACK_OBJECT_STR ? o->via.str.size : o->via.bin.size;
+        json_t *s = json_stringn(p, n);
+        if (!s) { /* not UTF-8: written by something other than us */
+            size_t len;
+            char *c = utf8_copy(p, n, &len);
+            s = c ? json_stringn(c, len) : NULL;
+            free(c);
+        }
+        return s;
+    }
+    case MSGPACK_OBJECT_ARRAY: {
+        json_t *a = json_array();
+        for (uint32_t i = 0; a && i < o->via.array.size; i++) {
+            json_t *v = to_json(&o->via.array.ptr[i]);
+            if (!v || json_array_append_new(a, v)) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+        return a;
+    }
+    case MSGPACK_OBJECT_MAP: {
+        json_t *m = json_object();
+        for (uint32_t i = 0; m && i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            json_t *v;
+            char *key;
+            if (k->type != MSGPACK_OBJECT_STR)
+                continue;
+            key = utf8_copy(k->via.str.ptr, k->via.str.size, NULL);
+            v = to_json(&o->via.map.ptr[i].val);
+            if (!key || !v || json_object_set_new(m, key, v)) {
+                free(key);
+                json_decref(m);
+                return NULL;
+            }
+            free(key);
+        }
+        return m;
+    }
+    default:
+        return json_null();
+    }
+}
+
+int llm_record_to_json(const void *buf, size_t len, void **json_out)
+{
+    msgpack_unpacked u;
+    size_t off = 0;
+    int rc = LLM_ECORRUPT;
+    json_t *obj = NULL, *all = NULL;
+
+    msgpack_unpacked_init(&u);
+    if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+        u.data.type != MSGPACK_OBJECT_MAP)
+        goto unpacked_destroy;
+    all = to_json(&u.data);
+    if (!all) {
+        rc = LLM_ENOMEM;
+        goto unpacked_destroy;
+    }
+    obj = json_object();
+    if (!obj) {
+        rc = LLM_ENOMEM;
+        goto all_decref;
+    }
+    /* schema order first, then whatever a newer writer added */
+    for (int i = 0; i < LLM_F__COUNT; i++) {
+        json_t *v = json_object_get(all, llm_schema[i].name);
+        json_object_set_new(obj, llm_schema[i].name, v ? json_incref(v) : json_null());
+    }
+    {
+        const char *k;
+        json_t *v;
+        json_object_foreach(all, k, v)
+        {
+            if (!json_object_get(obj, k))
+                json_object_set(obj, k, v);
+        }
+    }
+    *json_out = obj;
+    rc = 0;
+all_decref:
+    json_decref(all);
+unpacked_destroy:
+    msgpack_unpacked_destroy(&u);
+    return rc;
+}

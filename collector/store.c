@@ -1,0 +1,364 @@
+/* LMDB wrapper. Runs on the collector thread (puts) and in the tool (scans).
+ * Invariants: the env is used only in the process that opened it; a put that
+ * hits MDB_MAP_FULL doubles the map and retries; LMDB codes never leak out,
+ * they are mapped to llm codes here. A store that is not ours, or is damaged,
+ * is refused before LMDB gets to read its pages. */
+#include "store.h"
+#include "err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAP_INITIAL ((size_t)1 << 30) /* sparse: costs nothing until written */
+#define MAP_MAX ((size_t)1 << 40)
+
+struct llm_store {
+    MDB_env *env;
+    MDB_dbi ops, meta;
+    unsigned flags;
+};
+
+static int map_rc(int rc)
+{
+    switch (rc) {
+    case MDB_SUCCESS:
+        return 0;
+    case MDB_NOTFOUND:
+        return LLM_ENOTFOUND;
+    case MDB_MAP_FULL:
+        return LLM_EMAPFULL;
+    case MDB_INVALID:
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_VERSION_MISMATCH:
+    case MDB_BAD_TXN:
+        return LLM_ECORRUPT;
+    default:
+        return rc > 0 ? -rc : LLM_ESTORE;
+    }
+}
+
+static int mkdirs(const char *dir)
+{
+    char path[4096];
+    size_t n = strlen(dir);
+
+    if (n >= sizeof(path))
+        return -ENAMETOOLONG;
+    memcpy(path, dir, n + 1);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(path, 0700) && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+/* An existing data.mdb must carry LMDB's magic in its first meta page. */
+static int check_file(const char *dir)
+{
+    char path[4200];
+    unsigned char page[32];
+    uint32_t magic;
+    int fd, rc = 0;
+    ssize_t n;
+
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? LLM_ENOTFOUND : -errno;
+    n = read(fd, page, sizeof(page));
+    /* page header (8 pgno + 2 pad + 2 flags + 4 lower/upper) then MDB_meta */
+    if (n == 0) {
+        rc = 0; /* created but never written: LMDB initialises it */
+    } else if (n < 20) {
+        rc = LLM_ECORRUPT;
+    } else {
+        memcpy(&magic, page + 16, 4);
+        if (magic != 0xBEEFC0DE)
+            rc = LLM_ECORRUPT;
+    }
+    close(fd);
+    return rc;
+}
+
+int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
+{
+    struct llm_store *s;
+    MDB_txn *txn;
+    struct stat st;
+    int rc;
+    unsigned env_flags = MDB_NOTLS | MDB_NOMETASYNC;
+
+    *out = NULL;
+    if (flags & LLM_STORE_RDONLY) {
+        if (stat(dir, &st))
+            return -errno;
+        if (!S_ISDIR(st.st_mode))
+            return -ENOTDIR;
+        rc = check_file(dir);
+        if (rc)
+            return rc;
+    } else {
+        rc = mkdirs(dir);
+        if (rc)
+            return rc;
+        rc = check_file(dir);
+        if (rc && rc != LLM_ENOTFOUND)
+            return rc;
+    }
+    if (flags & LLM_STORE_NOSYNC)
+        env_flags |= MDB_NOSYNC;
+
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return LLM_ENOMEM;
+    s->flags = flags;
+    rc = mdb_env_create(&s->env);
+    if (rc)
+        goto free_store;
+    mdb_env_set_maxdbs(s->env, 4);
+    mdb_env_set_maxreaders(s->env, 256);
+    mdb_env_set_mapsize(s->env, MAP_INITIAL);
+    /* Readers open read-write so they can take a reader slot in lock.mdb;
+     * they never start a write transaction, so they never block writers. */
+    rc = mdb_env_open(s->env, dir, env_flags, 0600);
+    if (rc)
+        goto env_close;
+
+    rc = mdb_txn_begin(s->env, NULL, (flags & LLM_STORE_RDONLY) ? MDB_RDONLY : 0, &txn);
+    if (rc)
+        goto env_close;
+    if (flags & LLM_STORE_RDONLY) {
+        rc = mdb_dbi_open(txn, "ops", 0, &s->ops);
+        if (rc == MDB_NOTFOUND) { /* an empty store made by another writer */
+            mdb_txn_abort(txn);
+            rc = MDB_NOTFOUND;
+            goto env_close;
+        }
+        if (!rc)
+            rc = mdb_dbi_open(txn, "meta", 0, &s->meta);
+        if (rc == MDB_NOTFOUND)
+            rc = 0, s->meta = 0;
+    } else {
+        rc = mdb_dbi_open(txn, "ops", MDB_CREATE, &s->ops);
+        if (!rc)
+            rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
+    }
+    if (rc) {
+        mdb_txn_abort(txn);
+        goto env_close;
+    }
+    /* commit even a read-only txn: aborting it would close the handles */
+    rc = mdb_txn_commit(txn);
+    if (rc)
+        goto env_close;
+    *out = s;
+    return 0;
+
+env_close:
+    mdb_env_close(s->env);
+free_store:
+    free(s);
+    return map_rc(rc);
+}
+
+void llm_store_close(struct llm_store *s)
+{
+    if (!s)
+        return;
+    mdb_env_close(s->env);
+    free(s);
+}
+
+void llm_store_abandon(struct llm_store *s)
+{
+    /* Deliberately leaked: closing an env in a forked child would touch
+     * state that belongs to the parent's transactions. */
+    (void)s;
+}
+
+static int grow(struct llm_store *s)
+{
+    MDB_envinfo info;
+
+    mdb_env_info(s->env, &info);
+    if (info.me_mapsize >= MAP_MAX)
+        return LLM_EMAPFULL;
+    return map_rc(mdb_env_set_mapsize(s->env, info.me_mapsize * 2));
+}
+
+int llm_store_put(struct llm_store *s, const struct llm_kv *kv, size_t n)
+{
+    MDB_txn *txn;
+    int rc;
+
+    for (int attempt = 0; attempt < 8; attempt++) {
+        rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+        if (rc == MDB_MAP_RESIZED) { /* another process grew it */
+            mdb_env_set_mapsize(s->env, 0);
+            continue;
+        }
+        if (rc)
+            return map_rc(rc);
+        for (size_t i = 0; i < n && !rc; i++) {
+            MDB_val k = {kv[i].klen, (void *)kv[i].key};
+            MDB_val v = {kv[i].vlen, (void *)kv[i].val};
+            rc = mdb_put(txn, s->ops, &k, &v, 0);
+        }
+        if (rc) {
+            mdb_txn_abort(txn);
+        } else {
+            rc = mdb_txn_commit(txn);
+        }
+        if (rc != MDB_MAP_FULL)
+            return map_rc(rc);
+        rc = grow(s);
+        if (rc)
+            return rc;
+    }
+    return LLM_EMAPFULL;
+}
+
+int llm_store_scan(struct llm_store *s, const uint8_t *from, const uint8_t *to,
+                   llm_store_visit_fn fn, void *ctx)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, op, stop = 0;
+
+    rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize(s->env, 0);
+        rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    }
+    if (rc)
+        return map_rc(rc);
+    rc = mdb_cursor_open(txn, s->ops, &cur);
+    if (rc) {
+        rc = map_rc(rc);
+        goto txn_abort;
+    }
+    if (from) {
+        k.mv_size = 16;
+        k.mv_data = (void *)from;
+        op = MDB_SET_RANGE;
+    } else {
+        op = MDB_FIRST;
+    }
+    while ((rc = mdb_cursor_get(cur, &k, &v, op)) == 0) {
+        op = MDB_NEXT;
+        if (to && k.mv_size >= 16 && memcmp(k.mv_data, to, 16) >= 0)
+            break;
+        stop = fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+        if (stop)
+            break;
+    }
+    rc = rc == MDB_NOTFOUND ? 0 : map_rc(rc);
+    mdb_cursor_close(cur);
+txn_abort:
+    mdb_txn_abort(txn);
+    return stop ? stop : rc;
+}
+
+int llm_store_count(struct llm_store *s, size_t *out)
+{
+    MDB_txn *txn;
+    MDB_stat st;
+    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+
+    if (rc)
+        return map_rc(rc);
+    rc = mdb_stat(txn, s->ops, &st);
+    if (!rc)
+        *out = st.ms_entries;
+    mdb_txn_abort(txn);
+    return map_rc(rc);
+}
+
+int llm_store_delete_before(struct llm_store *s, const uint8_t before[16], size_t *deleted)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    size_t n = 0;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+
+    if (rc)
+        return map_rc(rc);
+    rc = mdb_cursor_open(txn, s->ops, &cur);
+    if (rc)
+        goto txn_abort;
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0) {
+        if (k.mv_size >= 16 && memcmp(k.mv_data, before, 16) >= 0)
+            break;
+        rc = mdb_cursor_del(cur, 0);
+        if (rc)
+            break;
+        n++;
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        goto txn_abort;
+    rc = mdb_txn_commit(txn);
+    if (!rc && deleted)
+        *deleted = n;
+    return map_rc(rc);
+txn_abort:
+    mdb_txn_abort(txn);
+    return map_rc(rc);
+}
+
+int llm_store_meta_get(struct llm_store *s, const char *name, void *buf, size_t *len)
+{
+    MDB_txn *txn;
+    MDB_val k = {strlen(name), (void *)name}, v;
+    int rc;
+
+    if (!s->meta)
+        return LLM_ENOTFOUND;
+    rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+    if (rc)
+        return map_rc(rc);
+    rc = mdb_get(txn, s->meta, &k, &v);
+    if (!rc) {
+        if (v.mv_size > *len)
+            rc = -ENOBUFS;
+        else
+            memcpy(buf, v.mv_data, v.mv_size);
+        *len = v.mv_size;
+    }
+    mdb_txn_abort(txn);
+    return rc < 0 ? rc : map_rc(rc);
+}
+
+int llm_store_meta_put(struct llm_store *s, const char *name, const void *val, size_t len)
+{
+    MDB_txn *txn;
+    MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)val};
+    int rc;
+
+    if (!s->meta)
+        return LLM_EINVAL;
+    rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (rc)
+        return map_rc(rc);
+    rc = mdb_put(txn, s->meta, &k, &v, 0);
+    if (rc) {
+        mdb_txn_abort(txn);
+        return map_rc(rc);
+    }
+    return map_rc(mdb_txn_commit(txn));
+}

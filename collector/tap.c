@@ -1,0 +1,267 @@
+/* Connection table and classification (app threads).
+ *
+ * The table is a fixed array of buckets, each chain guarded by one of
+ * NSTRIPES mutexes. Messages for a connection are queued while its stripe is
+ * held, so the collector sees one connection's bytes in the order the hooks
+ * reported them. The collector is started after the stripe is released
+ * (dlopen and pthread_create must not run under our locks).
+ *
+ * After fork the child cannot trust any lock or list another thread held, so
+ * llm_tap_atfork_child() re-initialises the locks and forgets (leaks) the
+ * parent's entries rather than freeing them. */
+#include "tap.h"
+#include "classify.h"
+#include "err.h"
+#include "log.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NBUCKETS 4096
+#define NSTRIPES 64
+
+enum { ST_UNKNOWN, ST_OTHER, ST_WATCHED };
+
+struct tap_conn {
+    struct tap_conn *next;
+    uintptr_t key;
+    uint64_t id;
+    int state;
+    int lost;     /* a push failed: tell the collector on the next one */
+    int capture;
+    char *head;   /* first outgoing bytes while unclassified */
+    size_t hlen;
+    int64_t t0_ns, t0_mono; /* when the first of those bytes was seen */
+    struct llm_open_info info;
+};
+
+static struct tap_conn *buckets[NBUCKETS];
+static pthread_mutex_t stripes[NSTRIPES];
+static struct llm_queue queue;
+static struct llm_tap_config config;
+static uint64_t next_id;
+static int disabled;
+static int started; /* 0 not yet, 1 running, -1 failed */
+static pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct llm_tap_stats stats;
+
+static inline size_t bucket_of(uintptr_t key)
+{
+    uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 52) & (NBUCKETS - 1);
+}
+
+void llm_tap_init(const struct llm_tap_config *cfg)
+{
+    config = *cfg;
+    for (int i = 0; i < NSTRIPES; i++)
+        pthread_mutex_init(&stripes[i], NULL);
+    llm_queue_init(&queue, cfg->queue_max);
+}
+
+static void push(struct tap_conn *c, enum llm_msg_kind kind, const void *data, size_t len,
+                 int64_t ts, int64_t mono)
+{
+    struct llm_msg *m = llm_msg_new(c->id, kind, data, len, ts, mono);
+
+    if (!m) {
+        c->lost = 1;
+        return;
+    }
+    if (c->lost)
+        m->flags |= LLM_MSG_F_LOST;
+    if (llm_queue_push(&queue, m)) {
+        c->lost = 1;
+        __atomic_fetch_add(&stats.dropped, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    c->lost = 0;
+    __atomic_fetch_add(&stats.msgs, 1, __ATOMIC_RELAXED);
+}
+
+static void ensure_started(void)
+{
+    int rc;
+
+    if (__atomic_load_n(&started, __ATOMIC_ACQUIRE))
+        return;
+    pthread_mutex_lock(&start_mu);
+    if (!started) {
+        rc = config.start ? config.start(&queue) : LLM_ENOCORE;
+        if (rc) {
+            llm_log("collector start failed: %s; tapping disabled", llm_strerror(rc));
+            __atomic_store_n(&disabled, 1, __ATOMIC_RELEASE);
+            llm_queue_stop(&queue);
+        }
+        __atomic_store_n(&started, rc ? -1 : 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&start_mu);
+}
+
+/* Classify c with its accumulated head. Called with the stripe held. */
+static int classify(struct tap_conn *c, llm_tap_describe_fn describe, uintptr_t key)
+{
+    if (!c->info.capture) {
+        c->info.capture = c->capture;
+        if (describe)
+            describe(key, &c->info);
+    }
+    return llm_classify(c->head, c->hlen, c->info.sni[0] ? c->info.sni : NULL);
+}
+
+void llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int capture,
+                  llm_tap_describe_fn describe)
+{
+    size_t b = bucket_of(key);
+    pthread_mutex_t *mu = &stripes[b % NSTRIPES];
+    struct tap_conn *c;
+    int64_t ts, mono;
+    int start = 0;
+
+    if (__atomic_load_n(&disabled, __ATOMIC_RELAXED) || !len)
+        return;
+    pthread_mutex_lock(mu);
+    for (c = buckets[b]; c && c->key != key; c = c->next)
+        ;
+    if (c && c->state == ST_OTHER)
+        goto unlock;
+    ts = llm_now_ns();
+    mono = llm_mono_ns();
+    if (!c) {
+        if (dir == LLM_DIR_IN) /* the server spoke first: not HTTP */
+            goto add_other;
+        c = calloc(1, sizeof(*c));
+        if (!c)
+            goto unlock;
+        c->key = key;
+        c->capture = capture;
+        c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+        c->next = buckets[b];
+        buckets[b] = c;
+        __atomic_fetch_add(&stats.conns_seen, 1, __ATOMIC_RELAXED);
+    }
+    if (c->state == ST_WATCHED) {
+        push(c, dir == LLM_DIR_OUT ? LLM_MSG_OUT : LLM_MSG_IN, buf, len, ts, mono);
+        goto unlock;
+    }
+    /* ST_UNKNOWN */
+    if (dir == LLM_DIR_IN) {
+        c->state = ST_OTHER;
+        goto free_head;
+    }
+    if (!c->hlen) {
+        c->t0_ns = ts;
+        c->t0_mono = mono;
+    }
+    {
+        size_t take = len;
+        if (c->hlen + take > LLM_CLASS_HEAD_MAX)
+            take = LLM_CLASS_HEAD_MAX - c->hlen;
+        char *h = realloc(c->head, c->hlen + take);
+        if (!h) {
+            c->state = ST_OTHER;
+            goto free_head;
+        }
+        memcpy(h + c->hlen, buf, take);
+        c->head = h;
+        c->hlen += take;
+        int cls = classify(c, describe, key);
+        if (cls == LLM_CLASS_MORE && take == len)
+            goto unlock;
+        if (cls != LLM_CLASS_LLM) {
+            c->state = ST_OTHER;
+            goto free_head;
+        }
+        c->state = ST_WATCHED;
+        __atomic_fetch_add(&stats.conns_llm, 1, __ATOMIC_RELAXED);
+        push(c, LLM_MSG_OPEN, &c->info, sizeof(c->info), c->t0_ns, c->t0_mono);
+        push(c, LLM_MSG_OUT, c->head, c->hlen, c->t0_ns, c->t0_mono);
+        if (take < len)
+            push(c, LLM_MSG_OUT, (const char *)buf + take, len - take, ts, mono);
+        start = 1;
+    }
+free_head:
+    free(c->head);
+    c->head = NULL;
+    c->hlen = 0;
+unlock:
+    pthread_mutex_unlock(mu);
+    if (start)
+        ensure_started();
+    return;
+add_other:
+    c = calloc(1, sizeof(*c));
+    if (c) {
+        c->key = key;
+        c->state = ST_OTHER;
+        c->next = buckets[b];
+        buckets[b] = c;
+    }
+    goto unlock;
+}
+
+void llm_tap_close(uintptr_t key)
+{
+    size_t b = bucket_of(key);
+    pthread_mutex_t *mu = &stripes[b % NSTRIPES];
+    struct tap_conn **pp, *c = NULL;
+
+    pthread_mutex_lock(mu);
+    for (pp = &buckets[b]; *pp; pp = &(*pp)->next) {
+        if ((*pp)->key == key) {
+            c = *pp;
+            *pp = c->next;
+            break;
+        }
+    }
+    if (c && c->state == ST_WATCHED && !__atomic_load_n(&disabled, __ATOMIC_RELAXED))
+        push(c, LLM_MSG_CLOSE, NULL, 0, llm_now_ns(), llm_mono_ns());
+    pthread_mutex_unlock(mu);
+    if (c) {
+        free(c->head);
+        free(c);
+    }
+}
+
+int llm_tap_watched(uintptr_t key)
+{
+    size_t b = bucket_of(key);
+    pthread_mutex_t *mu = &stripes[b % NSTRIPES];
+    struct tap_conn *c;
+    int w;
+
+    pthread_mutex_lock(mu);
+    for (c = buckets[b]; c && c->key != key; c = c->next)
+        ;
+    w = c && c->state == ST_WATCHED;
+    pthread_mutex_unlock(mu);
+    return w;
+}
+
+void llm_tap_disable(void)
+{
+    __atomic_store_n(&disabled, 1, __ATOMIC_RELEASE);
+    llm_queue_stop(&queue);
+}
+
+void llm_tap_atfork_child(void)
+{
+    memset(buckets, 0, sizeof(buckets));
+    for (int i = 0; i < NSTRIPES; i++)
+        pthread_mutex_init(&stripes[i], NULL);
+    pthread_mutex_init(&start_mu, NULL);
+    llm_queue_reset(&queue);
+    started = 0;
+    disabled = 0;
+    memset(&stats, 0, sizeof(stats));
+}
+
+void llm_tap_get_stats(struct llm_tap_stats *st)
+{
+    st->conns_seen = __atomic_load_n(&stats.conns_seen, __ATOMIC_RELAXED);
+    st->conns_llm = __atomic_load_n(&stats.conns_llm, __ATOMIC_RELAXED);
+    st->msgs = __atomic_load_n(&stats.msgs, __ATOMIC_RELAXED);
+    st->dropped = __atomic_load_n(&stats.dropped, __ATOMIC_RELAXED);
+}

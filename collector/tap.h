@@ -1,0 +1,49 @@
+/* The app-thread side of the collector: every hook reports the bytes it saw
+ * here. A connection is looked up by the key the hook knows it by (SSL*,
+ * CURL*, fd), classified on its first outgoing bytes, and then either passed
+ * through for good (a table lookup per call) or copied into the queue for
+ * the collector thread. No parsing beyond classification, no I/O, no waiting:
+ * locks are held only around the table and queue updates. */
+#ifndef LLM_TAP_H
+#define LLM_TAP_H
+
+#include "queue.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LLM_DIR_OUT 0
+#define LLM_DIR_IN 1
+
+/* Fills what the hook knows of a new connection (SNI, peer port), called at
+ * most once per connection, only when it is being classified. */
+typedef void (*llm_tap_describe_fn)(uintptr_t key, struct llm_open_info *info);
+/* Starts the collector thread; called once, outside every tap lock, when the
+ * first LLM connection is seen. Returns 0 or a negative code (tapping stops). */
+typedef int (*llm_tap_start_fn)(struct llm_queue *q);
+
+struct llm_tap_config {
+    size_t queue_max; /* bytes the queue may hold */
+    llm_tap_start_fn start;
+};
+
+void llm_tap_init(const struct llm_tap_config *cfg);
+/* Reports bytes that a real call moved successfully. Returns nothing: every
+ * failure is absorbed here. */
+void llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int capture,
+                  llm_tap_describe_fn describe);
+/* The connection behind key is gone (its key may be reused from now on). */
+void llm_tap_close(uintptr_t key);
+/* Non-zero while the key is a watched (LLM) connection. */
+int llm_tap_watched(uintptr_t key);
+/* Stops tapping for good (the collector failed or the process is exiting). */
+void llm_tap_disable(void);
+/* Forked child: forget every connection and the queue, start over lazily. */
+void llm_tap_atfork_child(void);
+
+struct llm_tap_stats {
+    uint64_t conns_seen, conns_llm, msgs, dropped;
+};
+void llm_tap_get_stats(struct llm_tap_stats *st);
+
+#endif

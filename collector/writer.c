@@ -1,0 +1,341 @@
+/* Collector thread and store batching.
+ *
+ * Threads: llm_writer_start/stop run on app threads (the first LLM call, the
+ * exit handler); everything else runs on the collector thread, which starts
+ * with every signal blocked (the host owns its signals) and with the hook
+ * guard set, so its own I/O is never tapped.
+ *
+ * Batching: each wake-up takes everything queued, turns it into records and
+ * commits them in one LMDB transaction, so under load one fsync covers many
+ * records. The store is opened on the first record, never before.
+ *
+ * Exit: stop() wakes the thread, which drains the queue, turns open
+ * exchanges into "incomplete" records, commits and signals; stop() waits for
+ * that signal at most timeout_ms. A thread still busy then is left to the
+ * process teardown: committed records are safe whatever happens next. */
+#include "writer.h"
+#include "conn.h"
+#include "err.h"
+#include "log.h"
+#include "providers.h"
+#include "record.h"
+#include "redact.h"
+#include "store.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define BATCH_MAX 512
+
+/* Who makes the calls: read once when the thread starts. */
+struct proc_info {
+    int64_t pid, ppid;
+    char *exe, *argv_json, *hostname;
+    char *session, *workspace, *agent, *action, *extras;
+};
+
+struct writer {
+    struct llm_queue *q;
+    struct llm_core_opts opts;
+    struct llm_conns conns;
+    struct proc_info proc;
+    struct llm_store *store;
+    char db[PATH_MAX];
+    int store_failed;
+    struct llm_kv batch[BATCH_MAX];
+    size_t nbatch;
+    uint64_t written, lost;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int running, stop, finished;
+    void (*thread_init)(void);
+};
+
+static struct writer w;
+
+static char *dup_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? strdup(v) : NULL;
+}
+
+static size_t env_size(const char *name, size_t dflt)
+{
+    const char *v = getenv(name);
+    char *end;
+    unsigned long long n;
+
+    if (!v || !*v)
+        return dflt;
+    n = strtoull(v, &end, 10);
+    if (*end == 'k' || *end == 'K')
+        n <<= 10, end++;
+    else if (*end == 'm' || *end == 'M')
+        n <<= 20, end++;
+    if (*end || n < 1024) {
+        llm_log("ignoring %s=%s", name, v);
+        return dflt;
+    }
+    return (size_t)n;
+}
+
+/* argv from /proc/self/cmdline as a JSON array, secrets removed. */
+static char *read_argv(void)
+{
+    char buf[65536];
+    ssize_t n = 0;
+    FILE *f = fopen("/proc/self/cmdline", "re");
+    json_t *arr = json_array();
+    const char *prev = NULL;
+    char *out = NULL;
+
+    if (f) {
+        n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+    }
+    buf[n > 0 ? n : 0] = '\0';
+    for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
+        char *clean = llm_redact_arg(p, prev);
+        if (clean) {
+            json_array_append_new(arr, json_string(clean) ? json_string(clean) : json_null());
+            free(clean);
+        }
+        prev = p;
+    }
+    out = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    return out;
+}
+
+static void proc_load(struct proc_info *p)
+{
+    char buf[PATH_MAX];
+    ssize_t n;
+
+    p->pid = getpid();
+    p->ppid = getppid();
+    n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n > 0) {
+        buf[n] = '\0';
+        p->exe = strdup(buf);
+    }
+    p->argv_json = read_argv();
+    if (!gethostname(buf, sizeof(buf))) {
+        buf[sizeof(buf) - 1] = '\0';
+        p->hostname = strdup(buf);
+    }
+    p->session = dup_env("LLMOPS_SESSION_ID");
+    p->workspace = dup_env("LLMOPS_WORKSPACE");
+    p->agent = dup_env("LLMOPS_AGENT_ID");
+    p->action = dup_env("LLMOPS_ACTION_ID");
+    p->extras = dup_env("LLMOPS_EXTRAS");
+    if (p->extras) {
+        json_t *j = json_loads(p->extras, 0, NULL);
+        if (!json_is_object(j)) {
+            llm_log("LLMOPS_EXTRAS is not a JSON object; ignored");
+            free(p->extras);
+            p->extras = NULL;
+        }
+        json_decref(j);
+    }
+}
+
+static void proc_free(struct proc_info *p)
+{
+    free(p->exe);
+    free(p->argv_json);
+    free(p->hostname);
+    free(p->session);
+    free(p->workspace);
+    free(p->agent);
+    free(p->action);
+    free(p->extras);
+    memset(p, 0, sizeof(*p));
+}
+
+static void flush(void)
+{
+    int rc;
+
+    if (!w.nbatch)
+        return;
+    if (!w.store && !w.store_failed) {
+        rc = llm_store_open(w.db, 0, &w.store);
+        if (rc) {
+            llm_log("cannot open store %s: %s; records are dropped", w.db, llm_strerror(rc));
+            w.store_failed = 1;
+        }
+    }
+    rc = w.store ? llm_store_put(w.store, w.batch, w.nbatch) : LLM_ESTORE;
+    if (rc) {
+        if (w.store)
+            llm_log("commit of %zu records failed: %s", w.nbatch, llm_strerror(rc));
+        w.lost += w.nbatch;
+    } else {
+        w.written += w.nbatch;
+    }
+    for (size_t i = 0; i < w.nbatch; i++) {
+        free((void *)w.batch[i].key);
+        free((void *)w.batch[i].val);
+    }
+    w.nbatch = 0;
+}
+
+/* Stamps attribution and process identity, encodes, adds to the batch. */
+static void sink(void *ctx, struct llm_record *r)
+{
+    struct proc_info *p = &w.proc;
+    uint8_t *key;
+    char *val;
+    size_t vlen;
+
+    (void)ctx;
+    llm_record_set_cstr(r, LLM_F_SESSION_ID, p->session);
+    llm_record_set_cstr(r, LLM_F_WORKSPACE, p->workspace);
+    llm_record_set_cstr(r, LLM_F_AGENT_ID, p->agent);
+    llm_record_set_cstr(r, LLM_F_ACTION_ID, p->action);
+    llm_record_set_cstr(r, LLM_F_EXTRAS, p->extras ? p->extras : "{}");
+    llm_record_set_int(r, LLM_F_PID, p->pid);
+    llm_record_set_int(r, LLM_F_PPID, p->ppid);
+    llm_record_set_cstr(r, LLM_F_EXE, p->exe);
+    llm_record_set_cstr(r, LLM_F_ARGV, p->argv_json);
+    llm_record_set_cstr(r, LLM_F_HOSTNAME, p->hostname);
+
+    key = malloc(16);
+    if (!key || !r->f[LLM_F_OPERATION_ID].set ||
+        llm_ulid_parse(llm_record_str(r, LLM_F_OPERATION_ID), key) ||
+        llm_record_encode(r, &val, &vlen)) {
+        free(key);
+        w.lost++;
+        goto clear;
+    }
+    if (w.nbatch == BATCH_MAX)
+        flush();
+    w.batch[w.nbatch++] = (struct llm_kv){key, 16, val, vlen};
+clear:
+    llm_record_clear(r);
+}
+
+static void *run(void *arg)
+{
+    (void)arg;
+    if (w.thread_init)
+        w.thread_init(); /* our own I/O must never be tapped */
+    for (;;) {
+        struct llm_msg *list = llm_queue_take(w.q, 500), *m;
+        for (m = list; m; m = m->next)
+            llm_conns_feed(&w.conns, m);
+        llm_msg_free_list(list);
+        flush();
+        pthread_mutex_lock(&w.mu);
+        int stop = w.stop;
+        pthread_mutex_unlock(&w.mu);
+        if (stop && !list)
+            break;
+    }
+    llm_conns_close_all(&w.conns, "process_exit", llm_now_ns(), llm_mono_ns());
+    flush();
+    if (w.q->dropped)
+        llm_log("%llu messages dropped (queue full)", (unsigned long long)w.q->dropped);
+    pthread_mutex_lock(&w.mu);
+    w.finished = 1;
+    pthread_cond_broadcast(&w.cv);
+    pthread_mutex_unlock(&w.mu);
+    return NULL;
+}
+
+int llm_writer_start(struct llm_queue *q, void (*thread_init)(void))
+{
+    sigset_t all, old;
+    pthread_attr_t attr;
+    const char *cc;
+    int rc;
+
+    if (w.running)
+        return 0;
+    memset(&w, 0, sizeof(w));
+    pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
+    llm_log_init(getenv("LLMOPS_LOG"));
+    llm_providers_configure(getenv("LLMOPS_HOSTS"));
+    rc = llm_db_path(w.db, sizeof(w.db));
+    if (rc)
+        return rc;
+    w.q = q;
+    w.thread_init = thread_init;
+    w.opts.max_body = env_size("LLMOPS_MAX_BODY", 1 << 20);
+    w.opts.max_parse = env_size("LLMOPS_MAX_PARSE", 64 << 20);
+    w.opts.max_event = env_size("LLMOPS_MAX_EVENT", 4 << 20);
+    cc = getenv("LLMOPS_CAPTURE_CONTENT");
+    w.opts.capture_content = !(cc && !strcmp(cc, "0"));
+    proc_load(&w.proc);
+    llm_conns_init(&w.conns, &w.opts, sink, NULL);
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 256 << 10);
+    rc = pthread_create(&w.thread, &attr, run, NULL);
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc) {
+        proc_free(&w.proc);
+        return -rc;
+    }
+    w.running = 1;
+    return 0;
+}
+
+void llm_writer_stop(int timeout_ms)
+{
+    struct timespec dl;
+    int done;
+
+    if (!w.running)
+        return;
+    pthread_mutex_lock(&w.mu);
+    w.stop = 1;
+    pthread_mutex_unlock(&w.mu);
+    llm_queue_stop(w.q);
+
+    clock_gettime(CLOCK_REALTIME, &dl);
+    dl.tv_sec += timeout_ms / 1000;
+    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (dl.tv_nsec >= 1000000000) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&w.mu);
+    while (!w.finished)
+        if (pthread_cond_timedwait(&w.cv, &w.mu, &dl))
+            break;
+    done = w.finished;
+    pthread_mutex_unlock(&w.mu);
+    if (!done) {
+        llm_log("collector did not finish within %d ms; leaving it", timeout_ms);
+        return;
+    }
+    pthread_join(w.thread, NULL);
+    w.running = 0;
+    llm_store_close(w.store);
+    w.store = NULL;
+    proc_free(&w.proc);
+}
+
+void llm_writer_atfork_child(void)
+{
+    /* The thread does not exist here; its locks, the LMDB env and the
+     * connections belong to the parent. Forget them all. */
+    if (w.store)
+        llm_store_abandon(w.store);
+    llm_conns_forget(&w.conns);
+    memset(&w, 0, sizeof(w));
+}

@@ -1,0 +1,172 @@
+/* OpenSSL hooks (app threads). Each one calls the real function and, only on
+ * success, reports the bytes that actually moved: SSL_read/SSL_write return
+ * the count, the _ex forms return 1 with the count in an out-parameter.
+ * WANT_READ/WANT_WRITE retries return <= 0 and report nothing, so resent
+ * buffers are never counted twice. SSL_peek is not hooked: peeked bytes are
+ * reported when SSL_read consumes them. errno is restored after our work and
+ * we never touch the OpenSSL error queue. */
+#include "real.h"
+#include "shim.h"
+#include "tap.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define LLM_EXPORT __attribute__((visibility("default")))
+
+/* Connection facts for the classifier; runs once per new connection. */
+static void describe_ssl(uintptr_t key, struct llm_open_info *info)
+{
+    SSL *ssl = (SSL *)key;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    const char *sni = NULL;
+    int fd;
+
+    info->tls = 1;
+    if (real_ssl.SSL_get_servername)
+        sni = real_ssl.SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (sni) {
+        strncpy(info->sni, sni, sizeof(info->sni) - 1);
+        info->sni[sizeof(info->sni) - 1] = '\0';
+    }
+    /* memory BIOs (asyncio, Node) have no fd: the port stays unknown */
+    fd = real_ssl.SSL_get_fd ? real_ssl.SSL_get_fd(ssl) : -1;
+    if (fd >= 0 && !getpeername(fd, (struct sockaddr *)&ss, &len)) {
+        if (ss.ss_family == AF_INET)
+            info->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+            info->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+}
+
+/* The library we wrap is not there (cannot happen for a caller linked
+ * against it): fail the call the way a missing feature would. */
+static int missing(void)
+{
+    errno = ENOSYS;
+    return -1;
+}
+
+static void tap(SSL *ssl, int dir, const void *buf, size_t n)
+{
+    int saved = errno;
+    llm_tap_data((uintptr_t)ssl, dir, buf, n, LLM_CAPTURE_OPENSSL, describe_ssl);
+    errno = saved;
+}
+
+static void tap_close(SSL *ssl)
+{
+    int saved = errno;
+    llm_tap_close((uintptr_t)ssl);
+    errno = saved;
+}
+
+LLM_EXPORT int SSL_read(SSL *ssl, void *buf, int num)
+{
+    int rc;
+
+    llm_shim_init();
+    llm_real_resolve_ssl();
+    if (!real_ssl.SSL_read)
+        return missing();
+    if (llm_shim_bypass())
+        return real_ssl.SSL_read(ssl, buf, num);
+    llm_in_hook = 1;
+    rc = real_ssl.SSL_read(ssl, buf, num);
+    if (rc > 0)
+        tap(ssl, LLM_DIR_IN, buf, (size_t)rc);
+    llm_in_hook = 0;
+    return rc;
+}
+
+LLM_EXPORT int SSL_write(SSL *ssl, const void *buf, int num)
+{
+    int rc;
+
+    llm_shim_init();
+    llm_real_resolve_ssl();
+    if (!real_ssl.SSL_write)
+        return missing();
+    if (llm_shim_bypass())
+        return real_ssl.SSL_write(ssl, buf, num);
+    llm_in_hook = 1;
+    rc = real_ssl.SSL_write(ssl, buf, num);
+    if (rc > 0)
+        tap(ssl, LLM_DIR_OUT, buf, (size_t)rc);
+    llm_in_hook = 0;
+    return rc;
+}
+
+LLM_EXPORT int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes)
+{
+    int rc;
+
+    llm_shim_init();
+    llm_real_resolve_ssl();
+    if (!real_ssl.SSL_read_ex)
+        return missing();
+    if (llm_shim_bypass())
+        return real_ssl.SSL_read_ex(ssl, buf, num, readbytes);
+    llm_in_hook = 1;
+    rc = real_ssl.SSL_read_ex(ssl, buf, num, readbytes);
+    if (rc == 1 && readbytes && *readbytes)
+        tap(ssl, LLM_DIR_IN, buf, *readbytes);
+    llm_in_hook = 0;
+    return rc;
+}
+
+LLM_EXPORT int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written)
+{
+    int rc;
+
+    llm_shim_init();
+    llm_real_resolve_ssl();
+    if (!real_ssl.SSL_write_ex)
+        return missing();
+    if (llm_shim_bypass())
+        return real_ssl.SSL_write_ex(ssl, buf, num, written);
+    llm_in_hook = 1;
+    rc = real_ssl.SSL_write_ex(ssl, buf, num, written);
+    if (rc == 1 && written && *written)
+        tap(ssl, LLM_DIR_OUT, buf, *written);
+    llm_in_hook = 0;
+    return rc;
+}
+
+LLM_EXPORT int SSL_shutdown(SSL *ssl)
+{
+    int rc;
+
+    llm_shim_init();
+    llm_real_resolve_ssl();
+    if (!real_ssl.SSL_shutdown)
+        return missing();
+    if (llm_shim_bypass())
+        return real_ssl.SSL_shutdown(ssl);
+    llm_in_hook = 1;
+    rc = real_ssl.SSL_shutdown(ssl);
+    tap_close(ssl);
+    llm_in_hook = 0;
+    return rc;
+}
+
+LLM_EXPORT void SSL_free(SSL *ssl)
+{
+    llm_shim_init();
+    llm_real_resolve_ssl();
+    if (!real_ssl.SSL_free)
+        return;
+    if (llm_shim_bypass()) {
+        real_ssl.SSL_free(ssl);
+        return;
+    }
+    llm_in_hook = 1;
+    /* before the real free: once it returns, the address may name a new SSL */
+    if (ssl)
+        tap_close(ssl);
+    real_ssl.SSL_free(ssl);
+    llm_in_hook = 0;
+}

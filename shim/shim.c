@@ -1,0 +1,159 @@
+/* libllmops.so entry: configuration, lazy start of the collector, exit flush
+ * and fork handling. Runs on app threads (constructor, hooks, atexit, the
+ * atfork child handler).
+ *
+ * Idle cost: the constructor reads a few environment variables and registers
+ * an atfork handler; nothing else happens until the tap classifies the first
+ * LLM connection. Then libllmops-core.so (HTTP, dialects, LMDB: everything
+ * with dependencies) is dlopen'ed from beside this library and its thread is
+ * started. An exit handler gives that thread a bounded time to commit. */
+#include "shim.h"
+#include "err.h"
+#include "log.h"
+#include "providers.h"
+#include "tap.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__thread int llm_in_hook __attribute__((tls_model("initial-exec")));
+int llm_shim_off;
+
+struct core_api {
+    int (*start)(struct llm_queue *q, void (*thread_init)(void));
+    void (*stop)(int timeout_ms);
+    void (*atfork_child)(void);
+};
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_done;
+static struct core_api core;
+static int flush_timeout_ms = 3000;
+
+static long env_long(const char *name, long dflt, long min, long max)
+{
+    const char *s = getenv(name);
+    char *end;
+    long v;
+
+    if (!s || !*s)
+        return dflt;
+    v = strtol(s, &end, 10);
+    if (*end || v < min || v > max) {
+        llm_log("ignoring %s=%s", name, s);
+        return dflt;
+    }
+    return v;
+}
+
+static void at_exit(void)
+{
+    /* Stop tapping first: bytes arriving from other threads now would only
+     * describe calls we cannot finish anyway. */
+    llm_tap_disable();
+    if (core.stop)
+        core.stop(flush_timeout_ms);
+}
+
+static int core_path(char *out, size_t n)
+{
+    const char *env = getenv("LLMOPS_CORE");
+    Dl_info info;
+    const char *slash;
+
+    if (env && *env)
+        return snprintf(out, n, "%s", env) < (int)n ? 0 : LLM_EINVAL;
+    if (!dladdr((void *)llm_shim_init, &info) || !info.dli_fname)
+        return LLM_ENOCORE;
+    slash = strrchr(info.dli_fname, '/');
+    if (!slash)
+        return snprintf(out, n, "libllmops-core.so") < (int)n ? 0 : LLM_EINVAL;
+    return snprintf(out, n, "%.*s/libllmops-core.so", (int)(slash - info.dli_fname),
+                    info.dli_fname) < (int)n
+               ? 0
+               : LLM_EINVAL;
+}
+
+/* The collector thread never taps itself. */
+static void collector_thread_init(void)
+{
+    llm_in_hook = 1;
+}
+
+/* Called by the tap, once, outside its locks, on the first LLM connection. */
+static int start_core(struct llm_queue *q)
+{
+    static void *handle;
+    char path[PATH_MAX];
+    int rc;
+
+    if (!handle) {
+        rc = core_path(path, sizeof(path));
+        if (rc)
+            return rc;
+        handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!handle) {
+            llm_log("dlopen %s: %s", path, dlerror());
+            return LLM_ENOCORE;
+        }
+        core.start = (int (*)(struct llm_queue *, void (*)(void)))dlsym(handle, "llm_core_start");
+        core.stop = (void (*)(int))dlsym(handle, "llm_core_stop");
+        core.atfork_child = (void (*)(void))dlsym(handle, "llm_core_atfork_child");
+        if (!core.start || !core.stop || !core.atfork_child) {
+            llm_log("%s lacks the llm_core_* entry points", path);
+            memset(&core, 0, sizeof(core));
+            return LLM_ENOCORE;
+        }
+        atexit(at_exit);
+    }
+    return core.start(q, collector_thread_init);
+}
+
+static void atfork_child(void)
+{
+    llm_tap_atfork_child();
+    if (core.atfork_child)
+        core.atfork_child();
+}
+
+static void init(void)
+{
+    const char *off = getenv("LLMOPS_DISABLE");
+    struct llm_tap_config cfg = {0};
+
+    if (off && *off && strcmp(off, "0")) {
+        llm_shim_off = 1;
+        goto done;
+    }
+    llm_log_init(getenv("LLMOPS_LOG"));
+    if (llm_providers_configure(getenv("LLMOPS_HOSTS")))
+        llm_log("LLMOPS_HOSTS has entries that are not host=provider; they are ignored");
+    flush_timeout_ms = (int)env_long("LLMOPS_FLUSH_TIMEOUT_MS", 3000, 0, 600000);
+    cfg.queue_max = (size_t)env_long("LLMOPS_QUEUE_MAX", 64L << 20, 1L << 16, 1L << 34);
+    cfg.start = start_core;
+    llm_tap_init(&cfg);
+    if (pthread_atfork(NULL, NULL, atfork_child)) {
+        llm_log("pthread_atfork failed; staying pass-through");
+        llm_shim_off = 1;
+    }
+done:
+    __atomic_store_n(&init_done, 1, __ATOMIC_RELEASE);
+}
+
+void llm_shim_init(void)
+{
+    if (__builtin_expect(__atomic_load_n(&init_done, __ATOMIC_ACQUIRE), 1))
+        return;
+    llm_in_hook++;
+    pthread_once(&init_once, init);
+    llm_in_hook--;
+}
+
+__attribute__((constructor)) static void shim_ctor(void)
+{
+    llm_shim_init();
+}
