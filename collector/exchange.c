@@ -215,9 +215,10 @@ void llm_exchange_response_end(struct llm_exchange *x, int64_t t, int64_t m)
     x->m_end = m;
 }
 
+/* Milliseconds, kept to the microsecond the clocks can honestly give. */
 static double ms(int64_t from, int64_t to)
 {
-    return (double)(to - from) / 1e6;
+    return (double)((to - from) / 1000) / 1e3;
 }
 
 void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int64_t m,

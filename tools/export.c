@@ -63,7 +63,8 @@ static int put_record(void *arg, const void *key, size_t klen, const void *val, 
             goto obj_decref;
     }
     errno = 0;
-    if (json_dumpf(obj, c->fp, JSON_COMPACT)) {
+    /* 15 significant digits: what a double holds exactly, no 44.020490000000002 */
+    if (json_dumpf(obj, c->fp, JSON_COMPACT | JSON_REAL_PRECISION(15))) {
         snprintf(c->what, sizeof(c->what), "write %s", c->out_name);
         rc = write_errno();
         goto obj_decref;
