@@ -11,7 +11,8 @@ static const struct llm_dialect *const registry[] = {
     &llm_dialect_openai_chat,
 };
 
-const struct llm_dialect *llm_dialect_find(const char *method, const char *path, size_t len)
+const struct llm_dialect *llm_dialect_find(const char *method, const char *path, size_t len,
+                                           const char *provider)
 {
     const char *q = memchr(path, '?', len);
 
@@ -20,7 +21,7 @@ const struct llm_dialect *llm_dialect_find(const char *method, const char *path,
     while (len > 1 && path[len - 1] == '/')
         len--;
     for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
-        if (registry[i]->match(method, path, len))
+        if (registry[i]->match(method, path, len, provider))
             return registry[i];
     return NULL;
 }

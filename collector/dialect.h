@@ -7,6 +7,7 @@
 #define LLM_DIALECT_H
 
 #include "buf.h"
+#include "http1.h"
 #include "record.h"
 
 #include <jansson.h>
@@ -17,9 +18,14 @@ struct llm_call;
 struct llm_dialect {
     const char *api;       /* record "api", e.g. "openai.chat_completions" */
     const char *operation; /* OpenTelemetry gen_ai.operation.name */
-    /* path without the query string */
-    int (*match)(const char *method, const char *path, size_t len);
+    /* path without the query string; provider from the host (or
+     * "openai_compatible" when the host is not a known one) */
+    int (*match)(const char *method, const char *path, size_t len, const char *provider);
+    /* the request body; also called with body NULL when there is none or it
+     * is not JSON, so URL-only facts (Gemini/Bedrock model) still get set */
     void (*request)(struct llm_call *c, json_t *body);
+    /* optional: the response head (Bedrock reports tokens in headers) */
+    void (*response_head)(struct llm_call *c, const struct llm_h1_head *h);
     /* the whole response body (non-streaming, or an error sent as JSON) */
     void (*response)(struct llm_call *c, json_t *body);
     /* one stream event; data is NULL when the payload is not JSON (raw is
@@ -40,6 +46,8 @@ struct llm_call {
     int usage_seen;      /* the provider reported usage */
     int error_seen;      /* an error object arrived (HTTP error or in-stream) */
     int truncated;       /* some content was cut or lost */
+    int malformed;       /* a body or event that should be JSON was not */
+    const char *path;    /* request path, query removed, secrets removed */
     int64_t now_mono;    /* monotonic time of the bytes being processed */
     int64_t first_token_mono;
     void *priv; /* dialect state, freed by finish */
@@ -47,7 +55,8 @@ struct llm_call {
 
 /* Finds the dialect for a request, or NULL when the path is no LLM API we
  * parse. */
-const struct llm_dialect *llm_dialect_find(const char *method, const char *path, size_t len);
+const struct llm_dialect *llm_dialect_find(const char *method, const char *path, size_t len,
+                                           const char *provider);
 
 /* --- helpers for dialects --- */
 void llm_call_output(struct llm_call *c, const char *text, size_t n);

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int match(const char *method, const char *path, size_t n)
+static int match(const char *method, const char *path, size_t n, const char *provider)
 {
     static const char suffix[] = "/chat/completions";
     size_t k = sizeof(suffix) - 1;
@@ -20,6 +20,8 @@ static void request(struct llm_call *c, json_t *body)
 {
     json_t *stream = json_object_get(body, "stream");
 
+    if (!body)
+        return;
     llm_json_set_str(c, LLM_F_REQUEST_MODEL, body, "model");
     llm_record_set_bool(&c->rec, LLM_F_STREAM, json_is_true(stream));
     llm_json_set_real(c, LLM_F_TEMPERATURE, body, "temperature");

@@ -46,12 +46,28 @@ static void set_host(struct llm_exchange *x, const struct llm_h1_head *h,
     llm_record_set_int(&x->call.rec, LLM_F_SERVER_PORT, port);
 }
 
+/* The provider named by the Host header, else by SNI, else the generic name
+ * for an LLM API path on a host we do not know. */
+static const char *host_provider(const struct llm_h1_head *h, const struct llm_open_info *info)
+{
+    size_t hl = 0;
+    const char *host = llm_h1_header(h, "host", &hl), *p = NULL;
+
+    if (host) {
+        const char *colon = host[0] == '[' ? NULL : memchr(host, ':', hl);
+        p = llm_provider_for_host(host, colon ? (size_t)(colon - host) : hl);
+    }
+    if (!p && info->sni[0])
+        p = llm_provider_for_host(info->sni, strlen(info->sni));
+    return p ? p : "openai_compatible";
+}
+
 struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h,
                                       const struct llm_open_info *info,
                                       const struct llm_core_opts *opts, int64_t t, int64_t m)
 {
-    const char *url = h->url, *path = url, *ct, *ce, *addr, *provider;
-    size_t ul = strlen(url), ct_len = 0, ce_len = 0;
+    const char *url = h->url, *path = url, *ce, *provider;
+    size_t ce_len = 0;
     const struct llm_dialect *d;
     struct llm_exchange *x;
     struct llm_record *r;
@@ -62,7 +78,8 @@ struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h,
         const char *slash = strchr(strstr(url, "//") + 2, '/');
         path = slash ? slash : "/";
     }
-    d = llm_dialect_find(h->method, path, strlen(path));
+    provider = host_provider(h, info);
+    d = llm_dialect_find(h->method, path, strlen(path), provider);
     if (!d)
         return NULL;
     x = calloc(1, sizeof(*x));
@@ -84,23 +101,18 @@ struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h,
     clean = llm_redact_url(path, strlen(path));
     if (clean)
         llm_record_take_str(r, LLM_F_URL_PATH, clean, strlen(clean));
+    x->path = strndup(path, strcspn(path, "?#"));
+    x->call.path = x->path ? x->path : "";
     set_host(x, h, info);
-    addr = llm_record_str(r, LLM_F_SERVER_ADDRESS);
-    provider = addr ? llm_provider_for_host(addr, strlen(addr)) : NULL;
-    if (!provider && info->sni[0])
-        provider = llm_provider_for_host(info->sni, strlen(info->sni));
-    llm_record_set_cstr(r, LLM_F_PROVIDER, provider ? provider : "openai_compatible");
+    llm_record_set_cstr(r, LLM_F_PROVIDER, provider);
     llm_record_set_cstr(r, LLM_F_CAPTURE,
                         info->capture == LLM_CAPTURE_LIBCURL  ? "libcurl"
                         : info->capture == LLM_CAPTURE_SOCKET ? "socket"
                                                               : "openssl");
-    ct = llm_h1_header(h, "content-type", &ct_len);
-    ce = llm_h1_header(h, "content-encoding", &ce_len);
     /* a request body is one JSON document whatever its declared type */
-    (void)ct;
+    ce = llm_h1_header(h, "content-encoding", &ce_len);
     llm_body_init(&x->req, NULL, 0, ce, ce_len, opts->max_parse, opts->max_event, request_event,
                   x);
-    (void)ul;
     return x;
 }
 
@@ -121,12 +133,17 @@ static void request_event(void *ctx, int kind, const char *ev, const char *data,
     json_t *body;
     int redacted = 0;
 
-    if (!n)
-        return;
-    body = json_loadb(data, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    x->request_seen = 1;
+    body = n ? json_loadb(data, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : NULL;
     if (json_is_object(body)) {
         c->dialect->request(c, body);
         redacted = llm_redact_json(body);
+    } else {
+        c->dialect->request(c, NULL);
+    }
+    if (!n) {
+        json_decref(body);
+        return;
     }
     if (c->capture_content) {
         char *text = NULL;
@@ -159,13 +176,25 @@ void llm_exchange_request_end(struct llm_exchange *x)
     llm_body_finish(&x->req);
 }
 
+static void request_facts(struct llm_exchange *x)
+{
+    /* a request that never finished still tells the dialect its URL */
+    if (!x->request_seen) {
+        x->request_seen = 1;
+        x->call.dialect->request(&x->call, NULL);
+    }
+}
+
 void llm_exchange_response_head(struct llm_exchange *x, const struct llm_h1_head *h)
 {
     size_t ct_len = 0, ce_len = 0;
     const char *ct = llm_h1_header(h, "content-type", &ct_len);
     const char *ce = llm_h1_header(h, "content-encoding", &ce_len);
 
+    request_facts(x);
     x->resp_started = 1;
+    if (x->call.dialect->response_head)
+        x->call.dialect->response_head(&x->call, h);
     x->http_major = h->http_major;
     x->http_minor = h->http_minor;
     llm_record_set_int(&x->call.rec, LLM_F_HTTP_STATUS, h->status);
@@ -189,14 +218,20 @@ static void response_event(void *ctx, int kind, const char *ev, const char *data
         if (!n)
             return;
         j = json_loadb(data, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-        if (j)
+        if (j) {
             c->dialect->response(c, j);
-        else if (!c->error_seen && n) /* not JSON: keep a short excerpt as the message */
-            llm_record_set_str(&c->rec, LLM_F_ERROR_MESSAGE, data, n > 512 ? 512 : n);
+        } else {
+            /* not JSON: keep a short excerpt, it is usually a proxy's error page */
+            c->malformed = 1;
+            if (!c->error_seen)
+                llm_record_set_str(&c->rec, LLM_F_ERROR_MESSAGE, data, n > 512 ? 512 : n);
+        }
         json_decref(j);
         return;
     }
     j = json_loadb(data, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (!json_is_object(j) && !(n == 6 && !memcmp(data, "[DONE]", 6)))
+        c->malformed = 1;
     c->dialect->event(c, ev, json_is_object(j) ? j : NULL, data, n);
     json_decref(j);
 }
@@ -231,6 +266,7 @@ void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int
     const char *model;
     int64_t status;
 
+    request_facts(x);
     if (!x->done) {
         if (x->resp_started)
             llm_body_finish(&x->resp); /* what arrived still counts */
@@ -273,6 +309,10 @@ void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int
             snprintf(code, sizeof(code), "http_%d", (int)status);
             llm_record_set_cstr(r, LLM_F_ERROR_TYPE, code);
         }
+    } else if (c->malformed) {
+        /* a 2xx whose body we could not read: say so rather than "ok" */
+        llm_record_set_cstr(r, LLM_F_STATUS, "error");
+        llm_record_set_cstr(r, LLM_F_ERROR_TYPE, "malformed_response");
     } else {
         llm_record_set_cstr(r, LLM_F_STATUS, "ok");
     }
@@ -313,6 +353,7 @@ void llm_exchange_free(struct llm_exchange *x)
     llm_cap_free(&x->call.text);
     json_decref(x->call.tool_calls);
     llm_body_free(&x->req);
+    free(x->path);
     if (x->resp_started)
         llm_body_free(&x->resp);
     free(x);

@@ -27,6 +27,8 @@ struct llm_exchange {
     struct llm_body req, resp;
     int resp_started; /* response head seen */
     int done;         /* response complete */
+    int request_seen; /* the dialect has seen the request */
+    char *path;       /* request path without query */
     int64_t t_start, m_start, m_first_byte, m_end, t_end;
     uint64_t req_bytes, resp_bytes; /* body bytes as on the wire (before decoding) */
     int http_major, http_minor;
