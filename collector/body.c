@@ -2,7 +2,9 @@
  * framers (sse.c, the NDJSON line splitter here) only see decoded text. */
 #include "body.h"
 
+#include <brotli/decode.h>
 #include <string.h>
+#include <zstd.h>
 #include <strings.h>
 
 #define WHOLE_HEAD_MAX 65536 /* kept for stream bodies, for the no-event fallback */
@@ -41,6 +43,10 @@ void llm_body_init(struct llm_body *b, const char *ct, size_t ct_len, const char
         b->encoding = LLM_ENC_GZIP;
     else if (has_token(ce, ce_len, "deflate"))
         b->encoding = LLM_ENC_DEFLATE;
+    else if (has_token(ce, ce_len, "br"))
+        b->encoding = LLM_ENC_BR;
+    else if (has_token(ce, ce_len, "zstd"))
+        b->encoding = LLM_ENC_ZSTD;
     else
         b->encoding = LLM_ENC_UNSUPPORTED;
     llm_buf_init(&b->whole, b->framing == LLM_FRAME_WHOLE ? max_whole : WHOLE_HEAD_MAX);
@@ -80,39 +86,16 @@ static void decoded(struct llm_body *b, const char *p, size_t n)
         ndjson(b, p, n);
 }
 
-static void inflate_feed(struct llm_body *b, const char *p, size_t n)
+static void inflate_run(struct llm_body *b, const char *p, size_t n)
 {
     unsigned char out[16384];
 
-    if (!b->z_ready) {
-        /* 32+15: zlib or gzip header, detected; raw deflate retried below */
-        int wbits = b->encoding == LLM_ENC_GZIP ? 16 + 15 : 32 + 15;
-        if (inflateInit2(&b->z, wbits) != Z_OK) {
-            b->decode_error = 1;
-            return;
-        }
-        b->z_ready = 1;
-    }
     b->z.next_in = (unsigned char *)p;
     b->z.avail_in = (unsigned)n;
     while (b->z.avail_in && !b->z_done) {
         b->z.next_out = out;
         b->z.avail_out = sizeof(out);
         int rc = inflate(&b->z, Z_NO_FLUSH);
-        if (rc == Z_DATA_ERROR && b->encoding == LLM_ENC_DEFLATE && !b->raw_retried &&
-            b->z.total_out == 0) {
-            /* "deflate" sent as a raw stream (no zlib header): start over raw */
-            inflateEnd(&b->z);
-            if (inflateInit2(&b->z, -15) != Z_OK) {
-                b->z_ready = 0;
-                b->decode_error = 1;
-                return;
-            }
-            b->raw_retried = 1;
-            b->z.next_in = (unsigned char *)p;
-            b->z.avail_in = (unsigned)n;
-            continue;
-        }
         if (sizeof(out) - b->z.avail_out)
             decoded(b, (const char *)out, sizeof(out) - b->z.avail_out);
         if (rc == Z_STREAM_END) {
@@ -121,7 +104,78 @@ static void inflate_feed(struct llm_body *b, const char *p, size_t n)
             b->decode_error = 1;
             return;
         }
-        if (rc == Z_BUF_ERROR)
+    }
+}
+
+static void inflate_feed(struct llm_body *b, const char *p, size_t n)
+{
+    if (!b->z_ready) {
+        int wbits = 16 + 15; /* gzip */
+        if (b->encoding == LLM_ENC_DEFLATE) {
+            /* "deflate" is meant to be zlib-wrapped, but servers also send it
+             * raw: look at the first two bytes before choosing */
+            while (b->hdr_len < 2 && n) {
+                b->hdr[b->hdr_len++] = (unsigned char)*p++;
+                n--;
+            }
+            if (b->hdr_len < 2)
+                return;
+            int zlib = (b->hdr[0] & 0x0f) == 8 && ((b->hdr[0] << 8) | b->hdr[1]) % 31 == 0;
+            wbits = zlib ? 15 : -15;
+        }
+        if (inflateInit2(&b->z, wbits) != Z_OK) {
+            b->decode_error = 1;
+            return;
+        }
+        b->z_ready = 1;
+        if (b->hdr_len)
+            inflate_run(b, (const char *)b->hdr, b->hdr_len);
+    }
+    if (n)
+        inflate_run(b, p, n);
+}
+
+static void brotli_feed(struct llm_body *b, const char *p, size_t n)
+{
+    uint8_t out[16384];
+    const uint8_t *in = (const uint8_t *)p;
+    BrotliDecoderResult rc;
+
+    if (!b->br && !(b->br = BrotliDecoderCreateInstance(NULL, NULL, NULL))) {
+        b->decode_error = 1;
+        return;
+    }
+    do {
+        uint8_t *o = out;
+        size_t avail_out = sizeof(out);
+        rc = BrotliDecoderDecompressStream(b->br, &n, &in, &avail_out, &o, NULL);
+        if (sizeof(out) - avail_out)
+            decoded(b, (const char *)out, sizeof(out) - avail_out);
+    } while (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT);
+    if (rc == BROTLI_DECODER_RESULT_ERROR)
+        b->decode_error = 1;
+}
+
+static void zstd_feed(struct llm_body *b, const char *p, size_t n)
+{
+    char out[16384];
+    ZSTD_inBuffer in = {p, n, 0};
+
+    if (!b->zstd && !(b->zstd = ZSTD_createDCtx())) {
+        b->decode_error = 1;
+        return;
+    }
+    /* loop until the input is used and the output buffer was not filled */
+    for (;;) {
+        ZSTD_outBuffer o = {out, sizeof(out), 0};
+        size_t rc = ZSTD_decompressStream(b->zstd, &o, &in);
+        if (ZSTD_isError(rc)) {
+            b->decode_error = 1;
+            return;
+        }
+        if (o.pos)
+            decoded(b, out, o.pos);
+        if (in.pos == in.size && o.pos < o.size)
             break;
     }
 }
@@ -134,6 +188,12 @@ void llm_body_feed(struct llm_body *b, const char *p, size_t n)
     switch (b->encoding) {
     case LLM_ENC_IDENTITY:
         decoded(b, p, n);
+        break;
+    case LLM_ENC_BR:
+        brotli_feed(b, p, n);
+        break;
+    case LLM_ENC_ZSTD:
+        zstd_feed(b, p, n);
         break;
     case LLM_ENC_UNSUPPORTED:
         b->decode_error = 1;
@@ -161,6 +221,10 @@ void llm_body_free(struct llm_body *b)
 {
     if (b->z_ready)
         inflateEnd(&b->z);
+    if (b->br)
+        BrotliDecoderDestroyInstance(b->br);
+    if (b->zstd)
+        ZSTD_freeDCtx(b->zstd);
     if (b->framing == LLM_FRAME_SSE)
         llm_sse_free(&b->sse);
     llm_buf_free(&b->whole);

@@ -1,5 +1,5 @@
 /* One HTTP body on its way to a dialect: content decoding (identity, gzip,
- * deflate), then framing by media type into events: each SSE event, each
+ * deflate in its zlib and raw forms, br, zstd), then framing by media type into events: each SSE event, each
  * NDJSON line, or, for any other body, the whole body once at the end. The
  * first bytes of every body are also kept whole, so a JSON error sent under
  * an event-stream content type is still delivered. Collector thread only. */
@@ -13,8 +13,18 @@
 #include <stdint.h>
 #include <zlib.h>
 
+struct BrotliDecoderStateStruct;
+struct ZSTD_DCtx_s;
+
 enum llm_framing { LLM_FRAME_WHOLE, LLM_FRAME_SSE, LLM_FRAME_NDJSON };
-enum llm_encoding { LLM_ENC_IDENTITY, LLM_ENC_GZIP, LLM_ENC_DEFLATE, LLM_ENC_UNSUPPORTED };
+enum llm_encoding {
+    LLM_ENC_IDENTITY,
+    LLM_ENC_GZIP,
+    LLM_ENC_DEFLATE,
+    LLM_ENC_BR,
+    LLM_ENC_ZSTD,
+    LLM_ENC_UNSUPPORTED
+};
 
 /* kind: LLM_FRAME_WHOLE for the whole body (event NULL), else the framing
  * that produced it. data is NUL-terminated. */
@@ -25,7 +35,11 @@ struct llm_body {
     enum llm_framing framing;
     enum llm_encoding encoding;
     z_stream z;
-    int z_ready, z_done, raw_retried;
+    int z_ready, z_done;
+    unsigned char hdr[2]; /* first bytes of a deflate body */
+    size_t hdr_len;
+    struct BrotliDecoderStateStruct *br;
+    struct ZSTD_DCtx_s *zstd;
     struct llm_sse sse;
     struct llm_buf whole; /* the body (capped) for WHOLE, the head otherwise */
     struct llm_buf line;  /* NDJSON line being assembled */
