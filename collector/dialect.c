@@ -2,13 +2,18 @@
 #include "dialect.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const struct llm_dialect llm_dialect_openai_chat;
+extern const struct llm_dialect llm_dialect_anthropic_messages;
+extern const struct llm_dialect llm_dialect_anthropic_complete;
 
-/* Order matters: the first match wins. */
+/* One line per dialect. Order matters: the first match wins. */
 static const struct llm_dialect *const registry[] = {
     &llm_dialect_openai_chat,
+    &llm_dialect_anthropic_messages,
+    &llm_dialect_anthropic_complete,
 };
 
 const struct llm_dialect *llm_dialect_find(const char *method, const char *path, size_t len,
@@ -38,6 +43,57 @@ void llm_call_output(struct llm_call *c, const char *text, size_t n)
         return;
     llm_call_first_token(c);
     llm_cap_append(&c->text, text, n);
+}
+
+void llm_call_tool(struct llm_call *c, int64_t slot, const char *id, const char *name,
+                   const char *args, size_t args_len)
+{
+    json_t *tc = NULL, *fn, *v;
+    size_t i;
+
+    if (!c->tool_calls)
+        c->tool_calls = json_array();
+    json_array_foreach(c->tool_calls, i, v)
+    {
+        if (json_integer_value(json_object_get(v, "slot")) == slot) {
+            tc = v;
+            break;
+        }
+    }
+    if (!tc) {
+        tc = json_pack("{s:I,s:n,s:s,s:{s:s,s:s}}", "slot", (json_int_t)slot, "id", "type",
+                       "function", "function", "name", "", "arguments", "");
+        if (!tc || json_array_append_new(c->tool_calls, tc))
+            return;
+    }
+    fn = json_object_get(tc, "function");
+    if (id && *id)
+        json_object_set_new(tc, "id", json_string(id));
+    if (name && *name)
+        json_object_set_new(fn, "name", json_string(name));
+    if (args && args_len) {
+        json_t *old = json_object_get(fn, "arguments");
+        size_t ol = json_string_length(old);
+        char *s = malloc(ol + args_len + 1);
+        if (s) {
+            memcpy(s, json_string_value(old), ol);
+            memcpy(s + ol, args, args_len);
+            json_object_set_new(fn, "arguments", json_stringn(s, ol + args_len));
+            free(s);
+        }
+    }
+    llm_call_first_token(c);
+}
+
+char *llm_call_tools_json(struct llm_call *c)
+{
+    json_t *v;
+    size_t i;
+
+    if (!c->tool_calls || !json_array_size(c->tool_calls))
+        return NULL;
+    json_array_foreach(c->tool_calls, i, v) json_object_del(v, "slot");
+    return json_dumps(c->tool_calls, JSON_COMPACT | JSON_PRESERVE_ORDER);
 }
 
 void llm_call_usage_raw(struct llm_call *c, json_t *usage)

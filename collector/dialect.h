@@ -61,6 +61,15 @@ const struct llm_dialect *llm_dialect_find(const char *method, const char *path,
 /* --- helpers for dialects --- */
 void llm_call_output(struct llm_call *c, const char *text, size_t n);
 void llm_call_first_token(struct llm_call *c); /* output that is not text (tool calls) */
+/* Tool calls are kept in one shape for every dialect (OpenAI's):
+ * [{"id", "type": "function", "function": {"name", "arguments": "<json>"}}].
+ * slot identifies one call across stream fragments (OpenAI's tool index,
+ * Anthropic's content block index); id and name may be NULL, args is
+ * appended. */
+void llm_call_tool(struct llm_call *c, int64_t slot, const char *id, const char *name,
+                   const char *args, size_t args_len);
+/* The assembled tool calls as JSON text (caller frees), or NULL. */
+char *llm_call_tools_json(struct llm_call *c);
 /* Stores the usage object verbatim and marks usage as provider-reported. */
 void llm_call_usage_raw(struct llm_call *c, json_t *usage);
 /* Reads the common error shapes: {"error":{"type"|"code","message"}},

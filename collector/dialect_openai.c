@@ -6,7 +6,6 @@
  * Collector thread. */
 #include "dialect.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static int match(const char *method, const char *path, size_t n, const char *provider)
@@ -65,48 +64,29 @@ static void response(struct llm_call *c, json_t *body)
     if (json_is_string(content))
         llm_call_output(c, json_string_value(content), json_string_length(content));
     tools = json_object_get(msg, "tool_calls");
-    if (json_is_array(tools) && json_array_size(tools)) {
-        json_decref(c->tool_calls);
-        c->tool_calls = json_deep_copy(tools);
+    if (json_is_array(tools)) {
+        size_t i;
+        json_t *t;
+        json_array_foreach(tools, i, t)
+        {
+            json_t *fn = json_object_get(t, "function"), *args = json_object_get(fn, "arguments");
+            llm_call_tool(c, (int64_t)i, json_string_value(json_object_get(t, "id")),
+                          json_string_value(json_object_get(fn, "name")),
+                          json_string_value(args), json_string_length(args));
+        }
     }
 }
 
-/* Merges one streamed tool-call fragment into c->tool_calls[index]. */
-static void merge_tool_call(struct llm_call *c, json_t *frag)
+/* One streamed tool-call fragment, merged by its index. */
+static void tool_fragment(struct llm_call *c, json_t *frag)
 {
     int64_t index = 0;
-    json_t *tc, *fn, *ffn, *v;
+    json_t *fn = json_object_get(frag, "function"), *args = json_object_get(fn, "arguments");
 
     llm_json_int(frag, "index", &index);
-    if (index < 0 || index > 1024)
-        return;
-    if (!c->tool_calls)
-        c->tool_calls = json_array();
-    while ((int64_t)json_array_size(c->tool_calls) <= index)
-        json_array_append_new(c->tool_calls,
-                              json_pack("{s:n,s:s,s:{s:s,s:s}}", "id", "type", "function",
-                                        "function", "name", "", "arguments", ""));
-    tc = json_array_get(c->tool_calls, (size_t)index);
-    if (json_is_string(v = json_object_get(frag, "id")))
-        json_object_set(tc, "id", v);
-    if (json_is_string(v = json_object_get(frag, "type")))
-        json_object_set(tc, "type", v);
-    fn = json_object_get(tc, "function");
-    ffn = json_object_get(frag, "function");
-    if (json_is_string(v = json_object_get(ffn, "name")) && json_string_length(v))
-        json_object_set(fn, "name", v);
-    if (json_is_string(v = json_object_get(ffn, "arguments")) && json_string_length(v)) {
-        json_t *old = json_object_get(fn, "arguments");
-        size_t ol = json_string_length(old), nl = json_string_length(v);
-        char *s = malloc(ol + nl + 1);
-        if (s) {
-            memcpy(s, json_string_value(old), ol);
-            memcpy(s + ol, json_string_value(v), nl);
-            json_object_set_new(fn, "arguments", json_stringn(s, ol + nl));
-            free(s);
-        }
-    }
-    llm_call_first_token(c);
+    llm_call_tool(c, index, json_string_value(json_object_get(frag, "id")),
+                  json_string_value(json_object_get(fn, "name")), json_string_value(args),
+                  json_string_length(args));
 }
 
 static void event(struct llm_call *c, const char *name, json_t *data, const char *raw, size_t n)
@@ -132,7 +112,7 @@ static void event(struct llm_call *c, const char *name, json_t *data, const char
         llm_call_output(c, json_string_value(content), json_string_length(content));
     tools = json_object_get(delta, "tool_calls");
     if (json_is_array(tools))
-        json_array_foreach(tools, i, v) merge_tool_call(c, v);
+        json_array_foreach(tools, i, v) tool_fragment(c, v);
 }
 
 static void finish(struct llm_call *c)

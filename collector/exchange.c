@@ -328,11 +328,9 @@ void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int
             if (llm_cap_truncated(&c->text))
                 c->truncated = 1;
         }
-        if (c->tool_calls && json_array_size(c->tool_calls)) {
-            char *s = json_dumps(c->tool_calls, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            if (s)
-                llm_record_take_str(r, LLM_F_TOOL_CALLS, s, strlen(s));
-        }
+        char *tools = llm_call_tools_json(c);
+        if (tools)
+            llm_record_take_str(r, LLM_F_TOOL_CALLS, tools, strlen(tools));
     } else {
         llm_record_unset(r, LLM_F_COMPLETION_ARGS);
     }
