@@ -8,6 +8,7 @@
 #include <link.h>
 #include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 struct llm_real_ssl real_ssl;
 static pthread_once_t ssl_once = PTHREAD_ONCE_INIT;
@@ -80,4 +81,33 @@ static void resolve_ssl(void)
 void llm_real_resolve_ssl(void)
 {
     pthread_once(&ssl_once, resolve_ssl);
+}
+
+struct llm_real_libc real_libc;
+static pthread_once_t libc_once = PTHREAD_ONCE_INIT;
+
+static void resolve_libc(void)
+{
+#define R(name) real_libc.name = (__typeof__(real_libc.name))resolve(NULL, #name, (void *)name)
+    R(connect);
+    R(close);
+    R(read);
+    R(write);
+    R(readv);
+    R(writev);
+    R(recv);
+    R(send);
+    R(recvfrom);
+    R(sendto);
+    R(recvmsg);
+    R(sendmsg);
+    R(__read_chk);
+    R(__recv_chk);
+    R(__recvfrom_chk);
+#undef R
+}
+
+void llm_real_resolve_libc(void)
+{
+    pthread_once(&libc_once, resolve_libc);
 }

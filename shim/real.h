@@ -7,6 +7,8 @@
 #define LLM_REAL_H
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 struct llm_real_ssl {
     int (*SSL_read)(SSL *, void *, int);
@@ -21,6 +23,33 @@ struct llm_real_ssl {
 
 extern struct llm_real_ssl real_ssl;
 
+/* libc socket and fd I/O, for plaintext HTTP. */
+struct llm_real_libc {
+    int (*connect)(int, const struct sockaddr *, socklen_t);
+    int (*close)(int);
+    ssize_t (*read)(int, void *, size_t);
+    ssize_t (*write)(int, const void *, size_t);
+    ssize_t (*readv)(int, const struct iovec *, int);
+    ssize_t (*writev)(int, const struct iovec *, int);
+    ssize_t (*recv)(int, void *, size_t, int);
+    ssize_t (*send)(int, const void *, size_t, int);
+    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+    ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+    ssize_t (*recvmsg)(int, struct msghdr *, int);
+    ssize_t (*sendmsg)(int, const struct msghdr *, int);
+    ssize_t (*__read_chk)(int, void *, size_t, size_t);
+    ssize_t (*__recv_chk)(int, void *, size_t, size_t, int);
+    ssize_t (*__recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
+};
+
+extern struct llm_real_libc real_libc;
+
+/* glibc declares the fortified variants only under _FORTIFY_SOURCE. */
+ssize_t __read_chk(int, void *, size_t, size_t);
+ssize_t __recv_chk(int, void *, size_t, size_t, int);
+ssize_t __recvfrom_chk(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
+
 void llm_real_resolve_ssl(void);
+void llm_real_resolve_libc(void);
 
 #endif

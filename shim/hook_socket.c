@@ -1,0 +1,255 @@
+/* Plaintext HTTP through the socket layer (app threads): local servers
+ * (Ollama, vLLM, llama.cpp) and runtimes whose TLS we cannot see.
+ *
+ * Only TCP sockets that went through connect() are examined: connect marks
+ * the fd in a byte table, and every other read/write/send/recv costs one
+ * bounds check and one byte load before the real call. Inside our own hooks
+ * (SSL_read calling read(2), the collector's LMDB writes) the guard sends
+ * everything straight through, so TLS connections we already see decrypted
+ * are not seen twice; TLS we cannot see shows up here as TLS records and is
+ * classified as not HTTP on its first byte. MSG_PEEK reads are not counted.
+ * close() ends the connection before the fd number can be reused. */
+#include "real.h"
+#include "shim.h"
+#include "tap.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define LLM_EXPORT __attribute__((visibility("default")))
+#define FD_MAX 65536
+#define FD_KEY(fd) (((uintptr_t)1 << 63) | (uintptr_t)(unsigned)(fd))
+
+/* One byte per fd, mapped on the first TCP connect: an idle process pays
+ * nothing, and the table is never freed (fds can be used from any thread). */
+static uint8_t *fd_tracked;
+
+static inline int tracked(int fd)
+{
+    uint8_t *t = __atomic_load_n(&fd_tracked, __ATOMIC_ACQUIRE);
+    return t && (unsigned)fd < FD_MAX && t[fd];
+}
+
+static void resolve(void)
+{
+    if (__builtin_expect(!real_libc.sendmsg, 0))
+        llm_real_resolve_libc();
+}
+
+static void describe_fd(uintptr_t key, struct llm_open_info *info)
+{
+    int fd = (int)(key & 0xffffffffu);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    info->tls = 0;
+    if (!getpeername(fd, (struct sockaddr *)&ss, &len)) {
+        if (ss.ss_family == AF_INET)
+            info->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        else if (ss.ss_family == AF_INET6)
+            info->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+}
+
+static void tap(int fd, int dir, const void *buf, size_t n)
+{
+    int saved = errno;
+    llm_tap_data(FD_KEY(fd), dir, buf, n, LLM_CAPTURE_SOCKET, describe_fd);
+    errno = saved;
+}
+
+static void tap_iov(int fd, int dir, const struct iovec *iov, size_t cnt, size_t n)
+{
+    for (size_t i = 0; i < cnt && n; i++) {
+        size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
+        if (k)
+            tap(fd, dir, iov[i].iov_base, k);
+        n -= k;
+    }
+}
+
+static void track(int fd)
+{
+    uint8_t *t = __atomic_load_n(&fd_tracked, __ATOMIC_ACQUIRE);
+    int type = 0;
+    socklen_t len = sizeof(type);
+
+    if ((unsigned)fd >= FD_MAX || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) ||
+        type != SOCK_STREAM)
+        return;
+    if (!t) {
+        void *m = mmap(NULL, FD_MAX, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        uint8_t *expected = NULL;
+        if (m == MAP_FAILED)
+            return;
+        if (!__atomic_compare_exchange_n(&fd_tracked, &expected, m, 0, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            munmap(m, FD_MAX);
+        t = __atomic_load_n(&fd_tracked, __ATOMIC_ACQUIRE);
+    }
+    if (t[fd]) /* the fd was reused behind our back (close_range, dup2) */
+        llm_tap_close(FD_KEY(fd));
+    t[fd] = 1;
+}
+
+static void untrack(int fd)
+{
+    int saved = errno;
+    fd_tracked[fd] = 0;
+    llm_tap_close(FD_KEY(fd));
+    errno = saved;
+}
+
+LLM_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t alen)
+{
+    int rc, saved;
+
+    resolve();
+    rc = real_libc.connect(fd, addr, alen);
+    llm_shim_init();
+    if (llm_shim_bypass() || !addr || (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
+        return rc;
+    saved = errno;
+    if (rc == 0 || saved == EINPROGRESS) {
+        llm_in_hook = 1;
+        track(fd);
+        llm_in_hook = 0;
+    }
+    errno = saved;
+    return rc;
+}
+
+LLM_EXPORT int close(int fd)
+{
+    resolve();
+    if (tracked(fd) && !llm_shim_off)
+        untrack(fd);
+    return real_libc.close(fd);
+}
+
+/* The data hooks share one shape: untracked or re-entered -> straight
+ * through; else call, and tap what actually moved. */
+#define PASS_IF_UNTRACKED(call)                                                                    \
+    do {                                                                                           \
+        resolve();                                                                                 \
+        if (!tracked(fd) || llm_shim_bypass())                                                     \
+            return call;                                                                           \
+    } while (0)
+
+#define TAPPED(call, dir, buf)                                                                     \
+    do {                                                                                           \
+        ssize_t rc_;                                                                               \
+        llm_in_hook = 1;                                                                           \
+        rc_ = call;                                                                                \
+        if (rc_ > 0)                                                                               \
+            tap(fd, dir, buf, (size_t)rc_);                                                        \
+        llm_in_hook = 0;                                                                           \
+        return rc_;                                                                                \
+    } while (0)
+
+LLM_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+    PASS_IF_UNTRACKED(real_libc.read(fd, buf, n));
+    TAPPED(real_libc.read(fd, buf, n), LLM_DIR_IN, buf);
+}
+
+LLM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+    PASS_IF_UNTRACKED(real_libc.__read_chk(fd, buf, n, buflen));
+    TAPPED(real_libc.__read_chk(fd, buf, n, buflen), LLM_DIR_IN, buf);
+}
+
+LLM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+    PASS_IF_UNTRACKED(real_libc.write(fd, buf, n));
+    TAPPED(real_libc.write(fd, buf, n), LLM_DIR_OUT, buf);
+}
+
+LLM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    PASS_IF_UNTRACKED(real_libc.send(fd, buf, n, flags));
+    TAPPED(real_libc.send(fd, buf, n, flags), LLM_DIR_OUT, buf);
+}
+
+LLM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+                          const struct sockaddr *addr, socklen_t alen)
+{
+    PASS_IF_UNTRACKED(real_libc.sendto(fd, buf, n, flags, addr, alen));
+    TAPPED(real_libc.sendto(fd, buf, n, flags, addr, alen), LLM_DIR_OUT, buf);
+}
+
+LLM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    PASS_IF_UNTRACKED(real_libc.recv(fd, buf, n, flags));
+    if (flags & MSG_PEEK)
+        return real_libc.recv(fd, buf, n, flags);
+    TAPPED(real_libc.recv(fd, buf, n, flags), LLM_DIR_IN, buf);
+}
+
+LLM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+    PASS_IF_UNTRACKED(real_libc.__recv_chk(fd, buf, n, buflen, flags));
+    if (flags & MSG_PEEK)
+        return real_libc.__recv_chk(fd, buf, n, buflen, flags);
+    TAPPED(real_libc.__recv_chk(fd, buf, n, buflen, flags), LLM_DIR_IN, buf);
+}
+
+LLM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+                            socklen_t *alen)
+{
+    PASS_IF_UNTRACKED(real_libc.recvfrom(fd, buf, n, flags, addr, alen));
+    if (flags & MSG_PEEK)
+        return real_libc.recvfrom(fd, buf, n, flags, addr, alen);
+    TAPPED(real_libc.recvfrom(fd, buf, n, flags, addr, alen), LLM_DIR_IN, buf);
+}
+
+LLM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+                                  struct sockaddr *addr, socklen_t *alen)
+{
+    PASS_IF_UNTRACKED(real_libc.__recvfrom_chk(fd, buf, n, buflen, flags, addr, alen));
+    if (flags & MSG_PEEK)
+        return real_libc.__recvfrom_chk(fd, buf, n, buflen, flags, addr, alen);
+    TAPPED(real_libc.__recvfrom_chk(fd, buf, n, buflen, flags, addr, alen), LLM_DIR_IN, buf);
+}
+
+/* The vectored calls tap each iovec up to the count the call returned. */
+#define TAPPED_IOV(call, dir, iov, cnt)                                                            \
+    do {                                                                                           \
+        ssize_t rc_;                                                                               \
+        llm_in_hook = 1;                                                                           \
+        rc_ = call;                                                                                \
+        if (rc_ > 0)                                                                               \
+            tap_iov(fd, dir, iov, (size_t)(cnt), (size_t)rc_);                                     \
+        llm_in_hook = 0;                                                                           \
+        return rc_;                                                                                \
+    } while (0)
+
+LLM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+    PASS_IF_UNTRACKED(real_libc.readv(fd, iov, cnt));
+    TAPPED_IOV(real_libc.readv(fd, iov, cnt), LLM_DIR_IN, iov, cnt);
+}
+
+LLM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+    PASS_IF_UNTRACKED(real_libc.writev(fd, iov, cnt));
+    TAPPED_IOV(real_libc.writev(fd, iov, cnt), LLM_DIR_OUT, iov, cnt);
+}
+
+LLM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    PASS_IF_UNTRACKED(real_libc.recvmsg(fd, msg, flags));
+    if (flags & MSG_PEEK)
+        return real_libc.recvmsg(fd, msg, flags);
+    TAPPED_IOV(real_libc.recvmsg(fd, msg, flags), LLM_DIR_IN, msg->msg_iov, msg->msg_iovlen);
+}
+
+LLM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    PASS_IF_UNTRACKED(real_libc.sendmsg(fd, msg, flags));
+    TAPPED_IOV(real_libc.sendmsg(fd, msg, flags), LLM_DIR_OUT, msg->msg_iov, msg->msg_iovlen);
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Plaintext HTTP through the socket hooks: curl (send/recv), Python
+# urllib (sendall/recv_into) and a readv/writev client against the local
+# replay server in --plain mode. Records must say capture "socket", carry
+# the right tokens, and the clients' output must not change. A TLS
+# connection seen by the socket layer must not produce a second record.
+set -euo pipefail
+: "${LLMOPS_BUILD:?}" "${LLMOPS_SRC:?}"
+SHIM=$LLMOPS_BUILD/libllmops.so
+LLMOPS=$LLMOPS_BUILD/llmops
+E2E=$LLMOPS_SRC/tests/e2e
+CORPUS=$LLMOPS_SRC/tests/corpus
+PY=/usr/bin/python3
+tmp=$(mktemp -d)
+server=
+trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+
+"$PY" "$E2E/llm_server.py" --corpus "$CORPUS" --host 127.0.0.1 --port 0 --plain \
+  --port-file "$tmp/port" 2>"$tmp/server.err" &
+server=$!
+for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+port=$(cat "$tmp/port")
+"$PY" -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["request_body"])' \
+  "$CORPUS/openai_chat_nostream_3.json" > "$tmp/n.json"
+"$PY" -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["request_body"])' \
+  "$CORPUS/openai_chat_stream_2.json" > "$tmp/s.json"
+url=http://127.0.0.1:$port/v1/chat/completions
+
+run_curl() {
+  curl -sS --http1.1 -H 'Content-Type: application/json' -H 'Authorization: Bearer sk-plain-0123456789' \
+    --data-binary @"$tmp/n.json" "$url" --next --http1.1 -H 'Content-Type: application/json' \
+    --data-binary @"$tmp/s.json" "$url"
+}
+run_py() {
+  "$PY" - "$url" "$tmp/n.json" <<'PYC'
+import sys, urllib.request
+req = urllib.request.Request(sys.argv[1], data=open(sys.argv[2], 'rb').read(),
+                             headers={'Content-Type': 'application/json'})
+print(urllib.request.urlopen(req).read().decode())
+PYC
+}
+run_curl > "$tmp/curl.plain"
+LLMOPS_DB=$tmp/db LD_PRELOAD=$SHIM bash -c "$(declare -f run_curl); tmp=$tmp url=$url run_curl" > "$tmp/curl.shim"
+cmp -s "$tmp/curl.plain" "$tmp/curl.shim" && ok "curl output identical" || bad "curl output differs"
+run_py > "$tmp/py.plain"
+LLMOPS_DB=$tmp/db LD_PRELOAD=$SHIM bash -c "$(declare -f run_py); PY=$PY tmp=$tmp url=$url run_py" > "$tmp/py.shim"
+cmp -s "$tmp/py.plain" "$tmp/py.shim" && ok "python output identical" || bad "python output differs"
+
+"$LLMOPS" export --db "$tmp/db" > "$tmp/out.ndjson"
+if "$PY" - "$tmp/out.ndjson" "$CORPUS" <<'PYC'; then ok "socket records exact"; else bad "socket records"; fi
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+assert len(recs) == 3, len(recs)
+exp = lambda v: json.load(open(f"{sys.argv[2]}/{v}.json"))["expected"]
+for rec, v in zip(recs, ["openai_chat_nostream_3", "openai_chat_stream_2", "openai_chat_nostream_3"]):
+    e = exp(v)
+    for k in ("model", "input_tokens", "output_tokens", "total_tokens", "finish_reason", "stream"):
+        assert rec[k] == e[k], (v, k, rec[k], e[k])
+    assert rec["capture"] == "socket" and rec["provider"] == "openai_compatible", rec
+    assert rec["server_address"] == "127.0.0.1" and rec["status"] == "ok", rec
+    assert rec["http_version"] == "1.1"
+assert recs[0]["exe"].endswith("curl") and "python3" in recs[2]["exe"]
+assert "sk-plain" not in open(sys.argv[1]).read()
+PYC
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
