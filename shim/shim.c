@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 __thread int llm_in_hook __attribute__((tls_model("initial-exec")));
 int llm_shim_off;
@@ -33,6 +34,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_done;
 static struct core_api core;
 static int flush_timeout_ms = 3000;
+static pid_t core_pid; /* the process whose collector is running */
 
 static long env_long(const char *name, long dflt, long min, long max)
 {
@@ -52,6 +54,9 @@ static long env_long(const char *name, long dflt, long min, long max)
 
 static void at_exit(void)
 {
+    /* a vfork child shares our memory but not our collector: hands off */
+    if (!core_pid || getpid() != core_pid)
+        return;
     /* Stop tapping first: bytes arriving from other threads now would only
      * describe calls we cannot finish anyway. */
     llm_tap_disable();
@@ -110,11 +115,20 @@ static int start_core(struct llm_queue *q)
         }
         atexit(at_exit);
     }
-    return core.start(q, collector_thread_init);
+    rc = core.start(q, collector_thread_init);
+    if (!rc)
+        core_pid = getpid();
+    return rc;
+}
+
+void llm_shim_exit_flush(void)
+{
+    at_exit();
 }
 
 static void atfork_child(void)
 {
+    core_pid = 0;
     llm_tap_atfork_child();
     if (core.atfork_child)
         core.atfork_child();

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Process shapes under the shim: fork without exec (the child records its own
+# calls, nothing inherited is written twice), os._exit, exec'd children,
+# threads, and SIGTERM with the default action after a completed call. Each
+# scenario must finish promptly (no hang at exit or after fork) and leave
+# exactly the records of the calls it made.
+set -euo pipefail
+: "${LLMOPS_BUILD:?}" "${LLMOPS_SRC:?}"
+SHIM=$LLMOPS_BUILD/libllmops.so
+LLMOPS=$LLMOPS_BUILD/llmops
+E2E=$LLMOPS_SRC/tests/e2e
+CORPUS=$LLMOPS_SRC/tests/corpus
+CLIENT=$(dirname "$0")/proc_client.py
+PY=/usr/bin/python3
+tmp=$(mktemp -d)
+server=
+trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+
+bash "$E2E/mkcert.sh" "$tmp/certs" >/dev/null
+"$PY" "$E2E/llm_server.py" --corpus "$CORPUS" --host 127.0.0.1 --port 0 --port-file "$tmp/port" \
+  --cert "$tmp/certs/server.pem" --key "$tmp/certs/server.key" 2>"$tmp/server.err" &
+server=$!
+for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
+port=$(cat "$tmp/port")
+"$PY" -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["request_body"])' \
+  "$CORPUS/openai_chat_nostream_1.json" > "$tmp/body.json"
+
+# check DB COUNT PIDS: exactly COUNT records from PIDS distinct processes,
+# all complete and correct, no operation_id twice
+check() {
+  "$LLMOPS" export --db "$1" > "$tmp/out.ndjson"
+  "$PY" - "$tmp/out.ndjson" "$2" "$3" <<'PYC'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+want, pids = int(sys.argv[2]), int(sys.argv[3])
+assert len(recs) == want, f"{len(recs)} records, want {want}"
+assert len({r["operation_id"] for r in recs}) == want, "duplicate records"
+assert len({r["pid"] for r in recs}) == pids, f"{len({r['pid'] for r in recs})} pids, want {pids}"
+for r in recs:
+    assert r["status"] == "ok" and r["input_tokens"] == 15 and r["output_tokens"] == 19, r
+PYC
+}
+
+run() { # run NAME COUNT PIDS: the scenario under the shim, within 20 s
+  local name=$1
+  rm -rf "$tmp/db"
+  if LLMOPS_DB=$tmp/db LD_PRELOAD=$SHIM timeout 20 "$PY" "$CLIENT" "$port" "$tmp/certs/ca.pem" \
+    "$tmp/body.json" "$name" && check "$tmp/db" "$2" "$3"; then
+    ok "$name: $2 records from $3 processes"
+  else
+    bad "$name"
+  fi
+}
+
+run fork 4 2
+run _exit 4 2
+run exec 2 2
+run threads 16 1
+
+# exec'd child: its record names curl and its parent
+rm -rf "$tmp/db"
+LLMOPS_DB=$tmp/db LD_PRELOAD=$SHIM "$PY" "$CLIENT" "$port" "$tmp/certs/ca.pem" "$tmp/body.json" exec
+"$LLMOPS" export --db "$tmp/db" > "$tmp/exec.ndjson"
+if "$PY" - "$tmp/exec.ndjson" <<'PYC'; then ok "exec: the child is instrumented and names its parent"; else bad "exec child"; fi
+import json, sys
+a, b = [json.loads(l) for l in open(sys.argv[1])]
+assert "python3" in a["exe"] and b["exe"].endswith("/curl"), (a["exe"], b["exe"])
+assert b["ppid"] == a["pid"], (b["ppid"], a["pid"])
+PYC
+
+# SIGTERM, default action, after the call completed and the client said so
+rm -rf "$tmp/db"
+LLMOPS_DB=$tmp/db LD_PRELOAD=$SHIM "$PY" "$CLIENT" "$port" "$tmp/certs/ca.pem" "$tmp/body.json" \
+  term > "$tmp/term.out" &
+victim=$!
+for _ in $(seq 200); do grep -q done "$tmp/term.out" 2>/dev/null && break; sleep 0.05; done
+sleep 0.3 # the collector commits within milliseconds of the response
+kill -TERM $victim
+wait $victim && rc=0 || rc=$?
+[ "$rc" = 143 ] && ok "SIGTERM: default action kept (exit status 143)" || bad "SIGTERM exit $rc"
+check "$tmp/db" 1 1 && ok "SIGTERM: the completed call was recorded" || bad "SIGTERM record"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
