@@ -22,6 +22,8 @@ struct llm_export_opts {
 
 int llm_export_run(const struct llm_export_opts *o);
 int llm_stats_run(const char *db);
+/* Returns the exit status itself: 0 observable, 1 not, 2 unreadable. */
+int llm_doctor_run(const char *program);
 
 /* Prints "llmops: <what>: <llm_strerror(rc)>" on stderr. */
 void llm_cli_error(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

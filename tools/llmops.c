@@ -55,6 +55,16 @@ static const char usage_stats[] =
     "  --db DIR     the database directory (default: see 'llmops help')\n"
     "  -h, --help   show this help\n";
 
+static const char usage_doctor[] =
+    "usage: llmops doctor PROGRAM\n"
+    "\n"
+    "Reads PROGRAM (a path or a name on PATH; a script is judged by its\n"
+    "interpreter) and the libraries that decide it, without running it, and\n"
+    "says whether LD_PRELOAD=libllmops.so can observe its LLM calls: through\n"
+    "OpenSSL, libcurl or the socket hooks, or not at all (static binaries, Go,\n"
+    "bundled OpenSSL/BoringSSL, rustls, setuid). Exit status 0: HTTPS is\n"
+    "observable; 1: it is not; 2: PROGRAM cannot be read.\n";
+
 enum { OPT_DB = 1, OPT_FORMAT, OPT_OUT };
 
 static const struct option export_opts[] = {
@@ -172,6 +182,17 @@ int main(int argc, char **argv)
             return rc;
         }
         return llm_stats_run(o.db) ? EXIT_RUNTIME : 0;
+    }
+    if (!strcmp(cmd, "doctor")) {
+        if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+            fputs(usage_doctor, stdout);
+            return 0;
+        }
+        if (argc != 3 || argv[2][0] == '-') {
+            llm_cli_error(LLM_EINVAL, "doctor: expected one PROGRAM (try 'llmops doctor --help')");
+            return EXIT_USAGE;
+        }
+        return llm_doctor_run(argv[2]);
     }
     llm_cli_error(LLM_EINVAL, "unknown command '%s' (try 'llmops help')", cmd);
     return EXIT_USAGE;
