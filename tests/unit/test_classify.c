@@ -1,0 +1,255 @@
+/* classify.c + providers.c: first-bytes classification (LLM paths, provider
+ * hosts by Host header, SNI, absolute-form proxy URLs), early answers for
+ * non-HTTP bytes, MORE until the head is complete at every prefix length,
+ * the head-size limit, and the provider tables incl. LLMOPS_HOSTS rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "classify.h"
+#include "err.h"
+#include "providers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cls(const char *s, const char *sni)
+{
+    return llm_classify(s, strlen(s), sni);
+}
+
+static void test_llm_paths(void **state)
+{
+    (void)state;
+    assert_int_equal(cls("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n\r\n", NULL),
+                     LLM_CLASS_LLM);
+    assert_int_equal(cls("POST /v1/messages?beta=true HTTP/1.1\r\nHost: x\r\n\r\n", NULL),
+                     LLM_CLASS_LLM);
+    assert_int_equal(cls("POST /api/chat HTTP/1.1\nHost: 127.0.0.1:11434\n\n", NULL),
+                     LLM_CLASS_LLM);
+    assert_int_equal(cls("POST /v1beta/models/gemini-pro:streamGenerateContent?alt=sse HTTP/1.1\r\n"
+                         "Host: example.test\r\n\r\n",
+                         NULL),
+                     LLM_CLASS_LLM);
+    assert_int_equal(cls("POST /v1/chat/completions/ HTTP/1.1\r\nHost: x\r\n\r\n", NULL),
+                     LLM_CLASS_LLM);
+    /* GET to a known path is still an LLM connection */
+    assert_int_equal(cls("GET /v1/embeddings HTTP/1.1\r\n\r\n", NULL), LLM_CLASS_LLM);
+    /* unrelated paths on unrelated hosts */
+    assert_int_equal(cls("GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n", NULL),
+                     LLM_CLASS_OTHER);
+    assert_int_equal(cls("POST /v1/chat/completions-not HTTP/1.1\r\nHost: x\r\n\r\n", NULL),
+                     LLM_CLASS_OTHER);
+}
+
+static void test_hosts_and_sni(void **state)
+{
+    (void)state;
+    assert_int_equal(cls("GET /v1/models HTTP/1.1\r\nHost: api.openai.com\r\n\r\n", NULL),
+                     LLM_CLASS_LLM);
+    assert_int_equal(cls("GET /v1/models HTTP/1.1\r\nhOsT:   API.OpenAI.com:443  \r\n\r\n", NULL),
+                     LLM_CLASS_LLM);
+    assert_int_equal(cls("GET /v1/models HTTP/1.1\r\nAccept: */*\r\nHost: api.anthropic.com"
+                         "\r\nUser-Agent: t\r\n\r\n",
+                         NULL),
+                     LLM_CLASS_LLM);
+    /* no Host match: the SNI decides */
+    assert_int_equal(cls("GET /v1/models HTTP/1.1\r\nHost: 10.0.0.1\r\n\r\n", "api.groq.com"),
+                     LLM_CLASS_LLM);
+    assert_int_equal(cls("GET /v1/models HTTP/1.1\r\nHost: 10.0.0.1\r\n\r\n", "example.com"),
+                     LLM_CLASS_OTHER);
+    /* a header whose value merely contains the host does not count */
+    assert_int_equal(cls("GET / HTTP/1.1\r\nX-Host: api.openai.com\r\nHost: a.b\r\n\r\n", NULL),
+                     LLM_CLASS_OTHER);
+    /* a body after the head is not searched for a Host line */
+    assert_int_equal(cls("POST /x HTTP/1.1\r\nHost: a.b\r\n\r\nHost: api.openai.com\r\n", NULL),
+                     LLM_CLASS_OTHER);
+    /* IPv6 literal hosts keep their brackets and are not mistaken for ports */
+    assert_int_equal(cls("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", NULL), LLM_CLASS_OTHER);
+}
+
+static void test_absolute_form(void **state)
+{
+    (void)state;
+    assert_int_equal(cls("GET http://api.mistral.ai/v1/models HTTP/1.1\r\n\r\n", NULL),
+                     LLM_CLASS_LLM);
+    assert_int_equal(cls("GET https://api.x.ai:443/v1/models HTTP/1.1\r\n\r\n", NULL),
+                     LLM_CLASS_LLM);
+    assert_int_equal(cls("POST http://proxy.local/v1/chat/completions HTTP/1.1\r\n\r\n", NULL),
+                     LLM_CLASS_LLM);
+    assert_int_equal(cls("GET http://example.com/index.html HTTP/1.1\r\n\r\n", NULL),
+                     LLM_CLASS_OTHER);
+    assert_int_equal(cls("GET http://example.com HTTP/1.1\r\n\r\n", NULL), LLM_CLASS_OTHER);
+}
+
+static void test_not_http(void **state)
+{
+    static const unsigned char tls_hello[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01};
+
+    (void)state;
+    /* the first byte that cannot start a method ends the question */
+    assert_int_equal(llm_classify((const char *)tls_hello, 1, NULL), LLM_CLASS_OTHER);
+    assert_int_equal(llm_classify((const char *)tls_hello, sizeof(tls_hello), NULL),
+                     LLM_CLASS_OTHER);
+    assert_int_equal(cls("SSH-2.0-OpenSSH_9.2\r\n", NULL), LLM_CLASS_OTHER);
+    assert_int_equal(cls("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", NULL), LLM_CLASS_OTHER);
+    assert_int_equal(cls("POSTX /v1/chat/completions HTTP/1.1\r\n\r\n", NULL), LLM_CLASS_OTHER);
+    assert_int_equal(cls("post /v1/chat/completions HTTP/1.1\r\n\r\n", NULL), LLM_CLASS_OTHER);
+    /* even for an LLM host: bytes that are not HTTP are not ours */
+    assert_int_equal(cls("\x16\x03\x01", "api.openai.com"), LLM_CLASS_OTHER);
+    assert_int_equal(llm_classify("", 0, "api.openai.com"), LLM_CLASS_MORE);
+    /* a request line with no version */
+    assert_int_equal(cls("GET /v1/chat/completions\r\n\r\n", NULL), LLM_CLASS_OTHER);
+}
+
+/* Every proper prefix of an LLM request head says MORE, the whole says LLM;
+ * every prefix of a method says MORE. */
+static void test_every_prefix(void **state)
+{
+    static const char *const heads[] = {
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost:8080\r\nContent-Length: 2\r\n\r\n",
+        "PATCH /a HTTP/1.1\r\nHost: api.openai.com\r\n\r\n",
+        "OPTIONS /a HTTP/1.1\nHost: api.cohere.ai\n\n",
+        "DELETE /v1/responses HTTP/1.1\r\n\r\n",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        size_t n = strlen(heads[i]);
+        for (size_t k = 1; k < n; k++) {
+            int r = llm_classify(heads[i], k, NULL);
+            if (r != LLM_CLASS_MORE)
+                fail_msg("head %zu prefix %zu: %d, want MORE", i, k, r);
+        }
+        assert_int_equal(llm_classify(heads[i], n, NULL), LLM_CLASS_LLM);
+    }
+    /* non-LLM heads are OTHER only once complete, MORE before */
+    const char *other = "GET /favicon.ico HTTP/1.1\r\nHost: example.org\r\n\r\n";
+    for (size_t k = 1; k < strlen(other); k++)
+        assert_int_equal(llm_classify(other, k, NULL), LLM_CLASS_MORE);
+    assert_int_equal(cls(other, NULL), LLM_CLASS_OTHER);
+}
+
+static void test_head_limit(void **state)
+{
+    size_t n = LLM_CLASS_HEAD_MAX + 100;
+    char *big = malloc(n);
+
+    (void)state;
+    /* a head that never ends: MORE until the limit, OTHER from it on */
+    const char *start = "POST /v1/chat/completions HTTP/1.1\r\nX-Pad: ";
+    size_t sl = strlen(start);
+    memcpy(big, start, sl);
+    memset(big + sl, 'a', n - sl);
+    assert_int_equal(llm_classify(big, LLM_CLASS_HEAD_MAX - 1, NULL), LLM_CLASS_MORE);
+    assert_int_equal(llm_classify(big, LLM_CLASS_HEAD_MAX, NULL), LLM_CLASS_OTHER);
+    assert_int_equal(llm_classify(big, n, NULL), LLM_CLASS_OTHER);
+    free(big);
+}
+
+static void test_provider_hosts(void **state)
+{
+    static const struct {
+        const char *host, *provider;
+    } cases[] = {
+        {"api.openai.com", "openai"},
+        {"API.OPENAI.COM", "openai"},
+        {"api.openai.com.", "openai"},
+        {"myres.openai.azure.com", "azure.ai.openai"},
+        {"a.b.openai.azure.com", "azure.ai.openai"},
+        {"api.anthropic.com", "anthropic"},
+        {"generativelanguage.googleapis.com", "gcp.gemini"},
+        {"us-central1-aiplatform.googleapis.com", "gcp.vertex_ai"},
+        {"aiplatform.googleapis.com", "gcp.vertex_ai"},
+        {"bedrock-runtime.us-east-1.amazonaws.com", "aws.bedrock"},
+        {"api.mistral.ai", "mistral_ai"},
+        {"openrouter.ai", "openrouter"},
+        {"api.x.ai", "x_ai"},
+        {"api.deepseek.com", "deepseek"},
+        {"api.together.xyz", "together_ai"},
+        {"bedrock-runtime.a.b.amazonaws.com", NULL}, /* inner * is one label */
+        {"openai.azure.com", NULL},                  /* *.x needs a subdomain */
+        {"api.openai.com.evil.com", NULL},
+        {"xapi.openai.com", NULL},
+        {"example.com", NULL},
+        {"", NULL},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *p = llm_provider_for_host(cases[i].host, strlen(cases[i].host));
+        if (!cases[i].provider ? p != NULL : (!p || strcmp(p, cases[i].provider)))
+            fail_msg("%s: got %s want %s", cases[i].host, p ? p : "NULL",
+                     cases[i].provider ? cases[i].provider : "NULL");
+    }
+    assert_null(llm_provider_for_host(NULL, 0));
+    /* the length bounds the lookup: no NUL needed */
+    assert_string_equal(llm_provider_for_host("api.groq.com:443", 12), "groq");
+}
+
+static void test_paths(void **state)
+{
+    static const struct {
+        const char *path;
+        int llm;
+    } cases[] = {
+        {"/v1/chat/completions", 1},
+        {"/openai/deployments/x/chat/completions?api-version=2024-02-01", 1},
+        {"/v1/completions", 1},
+        {"/v1/embeddings", 1},
+        {"/v1/responses", 1},
+        {"/v1/messages", 1},
+        {"/v1/complete", 1},
+        {"/api/generate", 1},
+        {"/v1beta/models/gemini-2.0-flash:generateContent", 1},
+        {"/model/anthropic.claude-v2/invoke-with-response-stream", 1},
+        {"/model/x/converse-stream", 1},
+        {"/v2/chat", 1},
+        {"/v1/models", 0},
+        {"/", 0},
+        {"/v1/chat/completions2", 0},
+        {"/index.html?x=/v1/chat/completions", 0},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        if (llm_path_is_llm(cases[i].path, strlen(cases[i].path)) != cases[i].llm)
+            fail_msg("%s: want %d", cases[i].path, cases[i].llm);
+}
+
+static void test_user_hosts(void **state)
+{
+    (void)state;
+    assert_int_equal(llm_providers_configure("llm.corp.local=vllm, *.inference.test=tgi"), 0);
+    assert_string_equal(llm_provider_for_host("llm.corp.local", 14), "vllm");
+    assert_string_equal(llm_provider_for_host("a.inference.test", 16), "tgi");
+    assert_null(llm_provider_for_host("inference.test", 14));
+    assert_int_equal(cls("GET /health HTTP/1.1\r\nHost: llm.corp.local:8000\r\n\r\n", NULL),
+                     LLM_CLASS_LLM);
+    /* user rules come first: they may rename a built-in provider */
+    assert_int_equal(llm_providers_configure("api.openai.com=mine"), 0);
+    assert_string_equal(llm_provider_for_host("api.openai.com", 14), "mine");
+    /* bad entries are reported, the good ones kept */
+    assert_int_equal(llm_providers_configure("ok.test=p,=x,nohost,y.test="), LLM_EINVAL);
+    assert_string_equal(llm_provider_for_host("ok.test", 7), "p");
+    assert_null(llm_provider_for_host("y.test", 6));
+    /* reset: back to the built-in table */
+    assert_int_equal(llm_providers_configure(NULL), 0);
+    assert_null(llm_provider_for_host("ok.test", 7));
+    assert_string_equal(llm_provider_for_host("api.openai.com", 14), "openai");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_llm_paths),      cmocka_unit_test(test_hosts_and_sni),
+        cmocka_unit_test(test_absolute_form),  cmocka_unit_test(test_not_http),
+        cmocka_unit_test(test_every_prefix),   cmocka_unit_test(test_head_limit),
+        cmocka_unit_test(test_provider_hosts), cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_user_hosts),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
