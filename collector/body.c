@@ -1,5 +1,6 @@
 /* Body decoding and framing. Decoded bytes go to the active framer; the
- * framers (sse.c, the NDJSON line splitter here) only see decoded text. */
+ * framers (sse.c, eventstream.c, the NDJSON line splitter here) only see
+ * decoded bytes. */
 #include "body.h"
 
 #include <brotli/decode.h>
@@ -25,6 +26,21 @@ static void sse_event(void *ctx, const struct llm_sse_event *ev)
     b->fn(b->ctx, LLM_FRAME_SSE, ev->event, ev->data, ev->data_len, ev->truncated);
 }
 
+static void es_message(void *ctx, const struct llm_eventstream_msg *m)
+{
+    struct llm_body *b = ctx;
+    b->events++;
+    b->fn(b->ctx, LLM_FRAME_EVENTSTREAM, m->event, m->data, m->data_len, m->truncated);
+}
+
+/* Event-stream framing lost: after events that is lost content; before any,
+ * the body was something else (a JSON error) and the whole fallback reads it. */
+static void es_check(struct llm_body *b)
+{
+    if (b->es.error && b->events)
+        b->decode_error = 1;
+}
+
 void llm_body_init(struct llm_body *b, const char *ct, size_t ct_len, const char *ce,
                    size_t ce_len, size_t max_whole, size_t max_event, llm_body_fn fn, void *ctx)
 {
@@ -34,6 +50,8 @@ void llm_body_init(struct llm_body *b, const char *ct, size_t ct_len, const char
     b->framing = LLM_FRAME_WHOLE;
     if (ct && has_token(ct, ct_len, "text/event-stream"))
         b->framing = LLM_FRAME_SSE;
+    else if (ct && has_token(ct, ct_len, "application/vnd.amazon.eventstream"))
+        b->framing = LLM_FRAME_EVENTSTREAM;
     else if (ct && (has_token(ct, ct_len, "ndjson") || has_token(ct, ct_len, "stream+json") ||
                     has_token(ct, ct_len, "jsonl")))
         b->framing = LLM_FRAME_NDJSON;
@@ -53,6 +71,8 @@ void llm_body_init(struct llm_body *b, const char *ct, size_t ct_len, const char
     llm_buf_init(&b->line, max_event);
     if (b->framing == LLM_FRAME_SSE)
         llm_sse_init(&b->sse, max_event, sse_event, b);
+    if (b->framing == LLM_FRAME_EVENTSTREAM)
+        llm_eventstream_init(&b->es, max_event, es_message, b);
 }
 
 static void ndjson(struct llm_body *b, const char *p, size_t n)
@@ -80,31 +100,41 @@ static void decoded(struct llm_body *b, const char *p, size_t n)
 {
     b->decoded_bytes += n;
     llm_buf_append(&b->whole, p, n);
-    if (b->framing == LLM_FRAME_SSE)
+    if (b->framing == LLM_FRAME_SSE) {
         llm_sse_feed(&b->sse, p, n);
-    else if (b->framing == LLM_FRAME_NDJSON)
+    } else if (b->framing == LLM_FRAME_NDJSON) {
         ndjson(b, p, n);
+    } else if (b->framing == LLM_FRAME_EVENTSTREAM) {
+        llm_eventstream_feed(&b->es, p, n);
+        es_check(b);
+    }
 }
 
 static void inflate_run(struct llm_body *b, const char *p, size_t n)
 {
     unsigned char out[16384];
+    int rc;
 
     b->z.next_in = (unsigned char *)p;
     b->z.avail_in = (unsigned)n;
-    while (b->z.avail_in && !b->z_done) {
+    /* go on while there is input, or while the last call filled the output
+     * buffer: inflate may still hold the tail of a long match, and raw
+     * deflate has no trailer that would make us call it again */
+    do {
         b->z.next_out = out;
         b->z.avail_out = sizeof(out);
-        int rc = inflate(&b->z, Z_NO_FLUSH);
+        rc = inflate(&b->z, Z_NO_FLUSH);
         if (sizeof(out) - b->z.avail_out)
             decoded(b, (const char *)out, sizeof(out) - b->z.avail_out);
         if (rc == Z_STREAM_END) {
             b->z_done = 1;
-        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        } else if (rc == Z_BUF_ERROR) {
+            break; /* no progress possible until more input arrives */
+        } else if (rc != Z_OK) {
             b->decode_error = 1;
             return;
         }
-    }
+    } while (!b->z_done && (b->z.avail_in || b->z.avail_out == 0));
 }
 
 static void inflate_feed(struct llm_body *b, const char *p, size_t n)
@@ -211,6 +241,9 @@ void llm_body_finish(struct llm_body *b)
         b->events++;
         b->fn(b->ctx, LLM_FRAME_NDJSON, NULL, b->line.p, b->line.len, b->line.truncated);
         llm_buf_reset(&b->line);
+    } else if (b->framing == LLM_FRAME_EVENTSTREAM) {
+        llm_eventstream_finish(&b->es);
+        es_check(b);
     }
     if (b->framing == LLM_FRAME_WHOLE || b->events == 0)
         b->fn(b->ctx, LLM_FRAME_WHOLE, NULL, b->whole.p ? b->whole.p : "", b->whole.len,
@@ -227,6 +260,8 @@ void llm_body_free(struct llm_body *b)
         ZSTD_freeDCtx(b->zstd);
     if (b->framing == LLM_FRAME_SSE)
         llm_sse_free(&b->sse);
+    if (b->framing == LLM_FRAME_EVENTSTREAM)
+        llm_eventstream_free(&b->es);
     llm_buf_free(&b->whole);
     llm_buf_free(&b->line);
 }

@@ -1,11 +1,16 @@
 /* First-bytes classifier (app thread). It must answer early for non-HTTP
- * traffic (the first byte that cannot start a method ends the question), and
- * never read past len. */
+ * traffic (the first byte that cannot start a method or the HTTP/2 preface
+ * ends the question), and never read past len. An HTTP/2 connection is
+ * judged by its SNI alone: its requests are HPACK-coded, and decoding them
+ * needs state the app thread must not keep. */
 #include "classify.h"
 #include "providers.h"
 
 #include <string.h>
 #include <strings.h>
+
+static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+#define H2_PREFACE_LEN 24
 
 static const char *const methods[] = {"POST ", "GET ", "PUT ", "PATCH ", "DELETE ",
                                       "HEAD ", "OPTIONS "};
@@ -54,6 +59,12 @@ int llm_classify(const char *buf, size_t len, const char *sni)
 
     if (!len)
         return LLM_CLASS_MORE;
+    if (!memcmp(buf, h2_preface, len < H2_PREFACE_LEN ? len : H2_PREFACE_LEN)) {
+        /* HTTP/2: no HPACK here, so only the SNI can name an LLM host */
+        if (len < H2_PREFACE_LEN)
+            return LLM_CLASS_MORE;
+        return sni && llm_provider_for_host(sni, strlen(sni)) ? LLM_CLASS_LLM : LLM_CLASS_OTHER;
+    }
     if (!method_prefix(buf, len))
         return LLM_CLASS_OTHER;
     end = memmem(buf, len, "\r\n\r\n", 4);

@@ -1,6 +1,7 @@
 /* Classifies a connection from the first bytes the client sends: is it an
- * HTTP/1.x request to an LLM endpoint? A pure function of (bytes, SNI), run
- * on the app thread, so it only scans the request line and the Host header. */
+ * HTTP/1.x request to an LLM endpoint, or an HTTP/2 preface to a known LLM
+ * host (by SNI)? A pure function of (bytes, SNI), run on the app thread, so
+ * it only scans the request line and the Host header. */
 #ifndef LLM_CLASSIFY_H
 #define LLM_CLASSIFY_H
 

@@ -1,35 +1,32 @@
-/* Connection state machine. Requests create exchanges in order; response
- * heads pair with the oldest exchange that has none. Requests that are not
- * LLM calls get a placeholder (NULL exchange) so pairing stays right on a
- * keep-alive connection that mixes them. A gap in the captured bytes
- * (LLM_MSG_F_LOST) ends parsing for that connection: its open exchanges are
- * recorded as incomplete ("capture_lost") and later bytes are ignored.
- * Collector thread. */
+/* Connection table and protocol dispatch. A connection's protocol is decided
+ * by its first outgoing bytes: the HTTP/2 client preface means h2.c, anything
+ * else h1conn.c. While the bytes seen so far are still a prefix of the
+ * preface they are only counted (they are the preface's own bytes, so nothing
+ * needs keeping) and replayed to whichever side wins. A gap in the captured
+ * bytes (LLM_MSG_F_LOST) ends parsing for that connection: its open
+ * exchanges are recorded as incomplete ("capture_lost"). Collector thread. */
 #include "conn.h"
+#include "h1conn.h"
+#include "h2.h"
 #include "log.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-struct pending {
-    struct pending *next;
-    struct llm_exchange *x; /* NULL: not an LLM call */
-    int is_head;            /* the request was HEAD: its response has no body */
-};
+enum { PROTO_UNKNOWN, PROTO_H1, PROTO_H2, PROTO_DEAD };
 
 struct llm_conn {
     struct llm_conn *next;
-    struct llm_conns *cs;
     uint64_t id;
     struct llm_open_info info;
-    struct llm_h1 req, resp;
-    struct pending *head, *tail; /* exchanges in request order */
-    struct pending *cur_req;     /* the request being sent */
-    struct pending *cur_resp;    /* the exchange whose response is arriving */
-    int64_t req_t, req_m;        /* when the current request's first byte went out */
-    int64_t now_t, now_m;        /* time of the message being fed */
-    int dead;                    /* a parse error or lost bytes: ignore the rest */
+    int proto;
+    size_t pre_n;         /* preface bytes matched while PROTO_UNKNOWN */
+    int64_t pre_t, pre_m; /* when the first of them went out */
+    struct llm_h1conn *h1;
+    struct llm_h2 *h2;
 };
+
+static const char preface[] = LLM_H2_PREFACE;
 
 static struct llm_conn **slot(struct llm_conns *cs, uint64_t id)
 {
@@ -38,124 +35,6 @@ static struct llm_conn **slot(struct llm_conns *cs, uint64_t id)
         pp = &(*pp)->next;
     return pp;
 }
-
-static void emit(struct llm_conn *c, struct pending *p, const char *why)
-{
-    struct llm_record r;
-
-    if (p->x) {
-        llm_exchange_finish(p->x, why, c->now_t, c->now_m, &r);
-        p->x = NULL;
-        c->cs->sink(c->cs->ctx, &r);
-    }
-}
-
-static void pop_front(struct llm_conn *c)
-{
-    struct pending *p = c->head;
-
-    c->head = p->next;
-    if (!c->head)
-        c->tail = NULL;
-    if (c->cur_req == p)
-        c->cur_req = NULL;
-    if (c->cur_resp == p)
-        c->cur_resp = NULL;
-    free(p);
-}
-
-/* --- request direction --- */
-
-static int req_head(void *ctx, struct llm_h1_head *h)
-{
-    struct llm_conn *c = ctx;
-    struct pending *p = calloc(1, sizeof(*p));
-
-    if (!p)
-        return 0;
-    /* a pipelined request may begin in the bytes that ended the previous one */
-    if (!c->req_t) {
-        c->req_t = c->now_t;
-        c->req_m = c->now_m;
-    }
-    p->x = llm_exchange_new(h, &c->info, c->cs->opts, c->req_t, c->req_m);
-    p->is_head = h->method && !strcmp(h->method, "HEAD");
-    if (c->tail)
-        c->tail->next = p;
-    else
-        c->head = p;
-    c->tail = p;
-    c->cur_req = p;
-    return 0;
-}
-
-static void req_body(void *ctx, const char *b, size_t n)
-{
-    struct llm_conn *c = ctx;
-    if (c->cur_req && c->cur_req->x)
-        llm_exchange_request_body(c->cur_req->x, b, n);
-}
-
-static void req_end(void *ctx, int interim)
-{
-    struct llm_conn *c = ctx;
-    if (c->cur_req && c->cur_req->x)
-        llm_exchange_request_end(c->cur_req->x);
-    c->cur_req = NULL;
-    c->req_t = 0;
-}
-
-static const struct llm_h1_callbacks req_cb = {req_head, req_body, req_end};
-
-/* --- response direction --- */
-
-static struct pending *awaiting(struct llm_conn *c)
-{
-    struct pending *p = c->head;
-    /* the oldest exchange: responses come back in request order */
-    return p;
-}
-
-static int resp_head(void *ctx, struct llm_h1_head *h)
-{
-    struct llm_conn *c = ctx;
-    struct pending *p = awaiting(c);
-
-    c->cur_resp = p;
-    if (!p)
-        return 0;
-    if (p->x && !(h->status >= 100 && h->status < 200))
-        llm_exchange_response_head(p->x, h);
-    return p->is_head;
-}
-
-static void resp_body(void *ctx, const char *b, size_t n)
-{
-    struct llm_conn *c = ctx;
-    if (c->cur_resp && c->cur_resp->x) {
-        c->cur_resp->x->call.now_mono = c->now_m; /* first-token time */
-        llm_exchange_response_body(c->cur_resp->x, b, n);
-    }
-}
-
-static void resp_end(void *ctx, int interim)
-{
-    struct llm_conn *c = ctx;
-    struct pending *p = c->cur_resp;
-
-    if (interim || !p) /* 100 Continue and friends: the real answer follows */
-        return;
-    if (p->x) {
-        p->x->call.now_mono = c->now_m;
-        llm_exchange_response_end(p->x, c->now_t, c->now_m);
-        emit(c, p, NULL);
-    }
-    if (c->head == p)
-        pop_front(c);
-    c->cur_resp = NULL;
-}
-
-static const struct llm_h1_callbacks resp_cb = {resp_head, resp_body, resp_end};
 
 void llm_conns_init(struct llm_conns *cs, const struct llm_core_opts *opts, llm_record_sink sink,
                     void *ctx)
@@ -166,28 +45,78 @@ void llm_conns_init(struct llm_conns *cs, const struct llm_core_opts *opts, llm_
     cs->ctx = ctx;
 }
 
-static void conn_end(struct llm_conns *cs, struct llm_conn *c, const char *why)
+static void fail(struct llm_conn *c, const char *why, int64_t t, int64_t m)
 {
-    if (!c->dead)
-        llm_h1_eof(&c->resp); /* completes a close-delimited response */
-    while (c->head) {
-        emit(c, c->head, why);
-        pop_front(c);
+    if (c->h1)
+        llm_h1conn_fail(c->h1, why, t, m);
+    if (c->h2)
+        llm_h2_fail(c->h2, why, t, m);
+    c->proto = PROTO_DEAD;
+}
+
+static void feed(struct llm_conn *c, int kind, const char *p, size_t n, int64_t t, int64_t m)
+{
+    int rc = 0;
+
+    if (c->proto == PROTO_H1)
+        rc = llm_h1conn_feed(c->h1, kind, p, n, t, m);
+    else if (c->proto == PROTO_H2)
+        rc = llm_h2_feed(c->h2, kind, p, n, t, m);
+    if (rc < 0) {
+        llm_log("conn %llu: %s stream is not HTTP/%s; dropping it", (unsigned long long)c->id,
+                kind == LLM_MSG_OUT ? "request" : "response", c->h2 ? "2" : "1.1");
+        fail(c, "parse_error", t, m);
     }
-    llm_h1_free(&c->req);
-    llm_h1_free(&c->resp);
+}
+
+/* Picks the protocol and replays the held preface bytes (sent at pre_t) to it. */
+static void choose(struct llm_conns *cs, struct llm_conn *c, int h2)
+{
+    if (h2)
+        c->h2 = llm_h2_new(cs, &c->info);
+    else
+        c->h1 = llm_h1conn_new(cs, &c->info);
+    c->proto = c->h2 ? PROTO_H2 : c->h1 ? PROTO_H1 : PROTO_DEAD;
+    if (c->pre_n)
+        feed(c, LLM_MSG_OUT, preface, c->pre_n, c->pre_t, c->pre_m);
+    c->pre_n = 0;
+}
+
+/* First outgoing bytes: while they are a prefix of the preface, count them. */
+static void sniff(struct llm_conns *cs, struct llm_conn *c, const struct llm_msg *m)
+{
+    size_t k = 0;
+
+    while (k < m->len && c->pre_n + k < LLM_H2_PREFACE_LEN &&
+           m->data[k] == preface[c->pre_n + k])
+        k++;
+    if (!c->pre_n) {
+        c->pre_t = m->ts_ns;
+        c->pre_m = m->mono_ns;
+    }
+    if (c->pre_n + k == LLM_H2_PREFACE_LEN) {
+        c->pre_n += k;
+        choose(cs, c, 1);
+        if (k < m->len)
+            feed(c, LLM_MSG_OUT, m->data + k, m->len - k, m->ts_ns, m->mono_ns);
+    } else if (k == m->len) {
+        c->pre_n += k;
+    } else {
+        choose(cs, c, 0); /* the message's own bytes follow the held ones */
+        feed(c, LLM_MSG_OUT, m->data, m->len, m->ts_ns, m->mono_ns);
+    }
+}
+
+static void conn_end(struct llm_conns *cs, struct llm_conn *c, const char *why, int64_t t,
+                     int64_t m)
+{
+    if (c->h1)
+        llm_h1conn_close(c->h1, why, t, m);
+    if (c->h2)
+        llm_h2_close(c->h2, why, t, m);
     *slot(cs, c->id) = c->next;
     cs->count--;
     free(c);
-}
-
-static void mark_dead(struct llm_conn *c, const char *why)
-{
-    c->dead = 1;
-    while (c->head) {
-        emit(c, c->head, why);
-        pop_front(c);
-    }
 }
 
 void llm_conns_feed(struct llm_conns *cs, const struct llm_msg *m)
@@ -200,63 +129,38 @@ void llm_conns_feed(struct llm_conns *cs, const struct llm_msg *m)
         c = calloc(1, sizeof(*c));
         if (!c)
             return;
-        c->cs = cs;
         c->id = m->conn;
         if (m->len == sizeof(c->info))
             memcpy(&c->info, m->data, sizeof(c->info));
-        llm_h1_init(&c->req, 1, &req_cb, c);
-        llm_h1_init(&c->resp, 0, &resp_cb, c);
         *pp = c;
         cs->count++;
         return;
     }
     if (!c)
         return;
-    c->now_t = m->ts_ns;
-    c->now_m = m->mono_ns;
-    if ((m->flags & LLM_MSG_F_LOST) && !c->dead)
-        mark_dead(c, "capture_lost");
+    if ((m->flags & LLM_MSG_F_LOST) && c->proto != PROTO_DEAD)
+        fail(c, "capture_lost", m->ts_ns, m->mono_ns);
     switch (m->kind) {
     case LLM_MSG_OUT:
-        if (c->dead)
-            break;
-        if (!llm_h1_in_message(&c->req)) { /* a request starts in these bytes */
-            c->req_t = m->ts_ns;
-            c->req_m = m->mono_ns;
-        }
-        if (llm_h1_feed(&c->req, m->data, m->len) < 0) {
-            llm_log("conn %llu: request stream is not HTTP/1.1; dropping it",
-                    (unsigned long long)c->id);
-            mark_dead(c, "parse_error");
-        }
+        if (c->proto == PROTO_UNKNOWN)
+            sniff(cs, c, m);
+        else
+            feed(c, LLM_MSG_OUT, m->data, m->len, m->ts_ns, m->mono_ns);
         break;
-    case LLM_MSG_IN:
-        if (c->dead)
-            break;
-        if (c->head && c->head->x && !c->head->x->m_first_byte)
-            c->head->x->m_first_byte = m->mono_ns;
-        if (llm_h1_feed(&c->resp, m->data, m->len) < 0) {
-            llm_log("conn %llu: response stream is not HTTP/1.1; dropping it",
-                    (unsigned long long)c->id);
-            mark_dead(c, "parse_error");
-        }
+    case LLM_MSG_IN: /* before any request nothing can be paired: dropped */
+        feed(c, LLM_MSG_IN, m->data, m->len, m->ts_ns, m->mono_ns);
         break;
     case LLM_MSG_CLOSE:
-        conn_end(cs, c, "connection_closed");
+        conn_end(cs, c, "connection_closed", m->ts_ns, m->mono_ns);
         break;
     }
 }
 
 void llm_conns_close_all(struct llm_conns *cs, const char *why, int64_t t, int64_t mono)
 {
-    for (int i = 0; i < 256; i++) {
-        while (cs->buckets[i]) {
-            struct llm_conn *c = cs->buckets[i];
-            c->now_t = t;
-            c->now_m = mono;
-            conn_end(cs, c, why);
-        }
-    }
+    for (int i = 0; i < 256; i++)
+        while (cs->buckets[i])
+            conn_end(cs, cs->buckets[i], why, t, mono);
 }
 
 void llm_conns_forget(struct llm_conns *cs)

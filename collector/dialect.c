@@ -6,14 +6,38 @@
 #include <string.h>
 
 extern const struct llm_dialect llm_dialect_openai_chat;
+extern const struct llm_dialect llm_dialect_openai_responses;
+extern const struct llm_dialect llm_dialect_openai_completions;
+extern const struct llm_dialect llm_dialect_openai_embeddings;
+extern const struct llm_dialect llm_dialect_openai_images;
 extern const struct llm_dialect llm_dialect_anthropic_messages;
 extern const struct llm_dialect llm_dialect_anthropic_complete;
+extern const struct llm_dialect llm_dialect_gemini;
+extern const struct llm_dialect llm_dialect_ollama_chat;
+extern const struct llm_dialect llm_dialect_ollama_generate;
+extern const struct llm_dialect llm_dialect_ollama_embed;
+extern const struct llm_dialect llm_dialect_cohere_chat_v1;
+extern const struct llm_dialect llm_dialect_cohere_chat_v2;
+extern const struct llm_dialect llm_dialect_bedrock_converse;
+extern const struct llm_dialect llm_dialect_bedrock_invoke;
 
 /* One line per dialect. Order matters: the first match wins. */
 static const struct llm_dialect *const registry[] = {
     &llm_dialect_openai_chat,
+    &llm_dialect_openai_responses,
+    &llm_dialect_openai_completions,
+    &llm_dialect_openai_embeddings,
+    &llm_dialect_openai_images,
     &llm_dialect_anthropic_messages,
     &llm_dialect_anthropic_complete,
+    &llm_dialect_gemini,
+    &llm_dialect_ollama_chat,
+    &llm_dialect_ollama_generate,
+    &llm_dialect_ollama_embed,
+    &llm_dialect_cohere_chat_v1,
+    &llm_dialect_cohere_chat_v2,
+    &llm_dialect_bedrock_converse,
+    &llm_dialect_bedrock_invoke,
 };
 
 const struct llm_dialect *llm_dialect_find(const char *method, const char *path, size_t len,

@@ -18,6 +18,7 @@ struct llm_call;
 struct llm_dialect {
     const char *api;       /* record "api", e.g. "openai.chat_completions" */
     const char *operation; /* OpenTelemetry gen_ai.operation.name */
+    const char *provider; /* used when the host is not a known one (e.g. "ollama"), or NULL */
     /* path without the query string; provider from the host (or
      * "openai_compatible" when the host is not a known one) */
     int (*match)(const char *method, const char *path, size_t len, const char *provider);

@@ -82,6 +82,8 @@ struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h,
     d = llm_dialect_find(h->method, path, strlen(path), provider);
     if (!d)
         return NULL;
+    if (d->provider && !strcmp(provider, "openai_compatible"))
+        provider = d->provider; /* the API shape names the server better than the host */
     x = calloc(1, sizeof(*x));
     if (!x)
         return NULL;
@@ -289,7 +291,8 @@ void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int
         llm_record_set_real(r, LLM_F_TTFB_MS, ms(x->m_start, x->m_first_byte));
     if (c->first_token_mono && r->f[LLM_F_STREAM].set && r->f[LLM_F_STREAM].u.b)
         llm_record_set_real(r, LLM_F_TTFT_MS, ms(x->m_start, c->first_token_mono));
-    llm_record_set_cstr(r, LLM_F_HTTP_VERSION, x->http_minor == 0 ? "1.0" : "1.1");
+    llm_record_set_cstr(r, LLM_F_HTTP_VERSION,
+                        x->http_major == 2 ? "2" : x->http_minor == 0 ? "1.0" : "1.1");
 
     model = llm_record_str(r, LLM_F_RESPONSE_MODEL);
     if (!model)

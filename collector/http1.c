@@ -30,6 +30,7 @@ static int on_message_begin(http_parser *p)
     head_reset(&h->head);
     h->in_value = 0;
     h->in_msg = 1;
+    h->skipping = 0;
     return 0;
 }
 
@@ -58,10 +59,12 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
         append(h, "", 1);
         hd->url = "";
     }
+    if (h->skipping)
+        return 0;
     if (h->in_value || hd->nheaders == 0) {
         if (hd->nheaders == LLM_H1_MAX_HEADERS) {
             hd->truncated = 1;
-            h->in_value = 0;
+            h->skipping = 1;
             return 0;
         }
         hd->headers[hd->nheaders].name = hd->raw.len;
@@ -81,7 +84,7 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
     struct llm_h1 *h = self(p);
     struct llm_h1_head *hd = &h->head;
 
-    if (!hd->nheaders)
+    if (!hd->nheaders || h->skipping)
         return 0;
     if (!h->in_value) {
         hd->headers[hd->nheaders - 1].value = hd->raw.len;

@@ -49,6 +49,7 @@ struct llm_h1 {
     struct llm_h1_head head;
     int in_value;  /* last header callback was a value */
     int in_msg;    /* between message begin and message complete */
+    int skipping;  /* the header table is full: later headers are dropped */
     int failed;    /* the parser gave up: the stream is not HTTP */
 };
 

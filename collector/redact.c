@@ -3,6 +3,7 @@
 #include "redact.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -86,14 +87,67 @@ int llm_redact_json(json_t *root)
     return n;
 }
 
-/* Well-known key shapes, for keys passed bare on a command line. */
-static int looks_like_key(const char *a)
+static int key_char(char c)
 {
-    static const char *const prefixes[] = {"sk-", "sk_", "AIza", "gsk_", "xai-", "pk-", "rk-"};
-    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-        if (!strncmp(a, prefixes[i], strlen(prefixes[i])) && strlen(a) >= 12)
+    return isalnum((unsigned char)c) || c == '-' || c == '_';
+}
+
+/* Replaces, in place, every run that has a well-known API key shape
+ * (sk-..., AIza..., gsk_...) wherever it stands in s: keys travel inside
+ * URLs, JSON and "Bearer ..." strings on command lines. Returns s. */
+static char *scrub_key_shapes(char *s)
+{
+    static const char *const prefixes[] = {"sk-", "sk_", "AIza", "gsk_", "xai-"};
+    char *p = s;
+
+    while (*p) {
+        size_t k = 0, run = 0;
+        if (p == s || !key_char(p[-1])) {
+            for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+                if (!strncmp(p, prefixes[i], strlen(prefixes[i])))
+                    k = strlen(prefixes[i]);
+        }
+        if (k) {
+            while (key_char(p[k + run]))
+                run++;
+            if (run >= 8) {
+                size_t tail = strlen(p + k + run);
+                memmove(p + sizeof(LLM_REDACTED) - 1, p + k + run, tail + 1);
+                memcpy(p, LLM_REDACTED, sizeof(LLM_REDACTED) - 1);
+                p += sizeof(LLM_REDACTED) - 1;
+                continue;
+            }
+        }
+        p++;
+    }
+    return s;
+}
+
+/* Options whose next argument is a credential (curl and common CLIs). */
+static int takes_secret(const char *opt)
+{
+    static const char *const opts[] = {"-b", "-u", "-U", "--user", "--proxy-user",
+                                       "--oauth2-bearer", "--cookie", "-E", "--cert", "--pass"};
+    const char *p = opt;
+
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+        if (!strcmp(opt, opts[i]))
             return 1;
-    return 0;
+    while (*p == '-')
+        p++;
+    return p != opt && is_secret_name(p, strlen(p));
+}
+
+/* A JSON document on the command line (curl -d '{...}'): its secret members. */
+static char *redact_json_arg(const char *arg)
+{
+    json_t *j = json_loads(arg, JSON_DECODE_ANY, NULL);
+    char *out = NULL;
+
+    if (j && llm_redact_json(j))
+        out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    json_decref(j);
+    return out;
 }
 
 char *llm_redact_arg(const char *arg, const char *prev)
@@ -102,44 +156,35 @@ char *llm_redact_arg(const char *arg, const char *prev)
                                           "x-goog-api-key", "cookie",    "proxy-authorization",
                                           "x-amz-security-token"};
     size_t n = strlen(arg);
+    const char *a = arg;
+    char *out;
 
-    if (prev && prev[0] == '-') {
-        const char *p = prev;
-        while (*p == '-')
-            p++;
-        if (is_secret_name(p, strlen(p)))
-            return strdup(LLM_REDACTED);
-    }
-    if (looks_like_key(arg))
+    if (prev && takes_secret(prev))
         return strdup(LLM_REDACTED);
+    while (*a == ' ')
+        a++;
     for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++) {
         size_t k = strlen(headers[i]);
-        const char *a = arg;
-        while (*a == ' ')
-            a++;
         if (!strncasecmp(a, headers[i], k) && a[k] == ':') {
-            char *out = malloc((size_t)(a - arg) + k + 2 + sizeof(LLM_REDACTED));
+            out = malloc((size_t)(a - arg) + k + 2 + sizeof(LLM_REDACTED));
             if (out)
                 sprintf(out, "%.*s: %s", (int)((size_t)(a - arg) + k), arg, LLM_REDACTED);
             return out;
         }
     }
-    {
-        /* --opt=SECRET */
-        const char *eq = strchr(arg, '=');
-        if (arg[0] == '-' && eq) {
-            const char *p = arg;
-            while (*p == '-')
-                p++;
-            if (is_secret_name(p, (size_t)(eq - p))) {
-                char *out = malloc((size_t)(eq - arg) + 1 + sizeof(LLM_REDACTED));
-                if (out)
-                    sprintf(out, "%.*s=%s", (int)(eq - arg), arg, LLM_REDACTED);
-                return out;
-            }
+    if (arg[0] == '-' && strchr(arg, '=')) { /* --opt=SECRET */
+        const char *eq = strchr(arg, '='), *p = arg;
+        while (*p == '-')
+            p++;
+        if (is_secret_name(p, (size_t)(eq - p))) {
+            out = malloc((size_t)(eq - arg) + 1 + sizeof(LLM_REDACTED));
+            if (out)
+                sprintf(out, "%.*s=%s", (int)(eq - arg), arg, LLM_REDACTED);
+            return out;
         }
     }
-    if (memchr(arg, '?', n))
-        return llm_redact_url(arg, n);
-    return strdup(arg);
+    if (*a == '{' && (out = redact_json_arg(a)) != NULL)
+        return scrub_key_shapes(out);
+    out = memchr(arg, '?', n) ? llm_redact_url(arg, n) : strdup(arg);
+    return out ? scrub_key_shapes(out) : NULL;
 }

@@ -63,7 +63,19 @@ static void line(struct llm_sse *s, const char *p, size_t n, int cut)
 
 void llm_sse_feed(struct llm_sse *s, const char *p, size_t n)
 {
+    static const char bom[3] = "\xef\xbb\xbf";
     const char *end = p + n;
+
+    /* the stream may start with a byte-order mark, which is not a field */
+    while (s->bom < 3 && p < end) {
+        if (*p != bom[s->bom]) {
+            llm_buf_append(&s->line, bom, (size_t)s->bom); /* not a BOM after all */
+            s->bom = 3;
+            break;
+        }
+        s->bom++;
+        p++;
+    }
 
     while (p < end) {
         if (s->last_cr && *p == '\n') { /* second half of CRLF */

@@ -25,6 +25,7 @@ struct llm_sse {
     struct llm_buf data;  /* joined data lines */
     int have_data;
     int last_cr; /* previous byte was CR: a following LF belongs to it */
+    int bom;     /* bytes of a leading UTF-8 BOM matched so far; 3: done */
     llm_sse_fn fn;
     void *ctx;
 };

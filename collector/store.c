@@ -332,7 +332,7 @@ int llm_store_meta_get(struct llm_store *s, const char *name, void *buf, size_t 
     rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
     if (rc)
         return map_rc(rc);
-    rc = mdb_get(txn, s->meta, &k, &v);
+    rc = map_rc(mdb_get(txn, s->meta, &k, &v));
     if (!rc) {
         if (v.mv_size > *len)
             rc = -ENOBUFS;
@@ -341,7 +341,7 @@ int llm_store_meta_get(struct llm_store *s, const char *name, void *buf, size_t 
         *len = v.mv_size;
     }
     mdb_txn_abort(txn);
-    return rc < 0 ? rc : map_rc(rc);
+    return rc;
 }
 
 int llm_store_meta_put(struct llm_store *s, const char *name, const void *val, size_t len)

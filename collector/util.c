@@ -96,7 +96,10 @@ int llm_parse_time(const char *s, int64_t *us)
             off = sign * (oh * 3600 + om * 60);
         }
     }
-    if (*s || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (*s || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
+        h > 23 || mi > 59 || sec > 60)
         return LLM_EINVAL;
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;

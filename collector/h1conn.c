@@ -1,0 +1,196 @@
+/* HTTP/1.1 connection state machine. Requests create exchanges in order;
+ * response heads pair with the oldest exchange that has none. Requests that
+ * are not LLM calls get a placeholder (NULL exchange) so pairing stays right
+ * on a keep-alive connection that mixes them. After a failure (parse error,
+ * lost bytes) the open exchanges are recorded as incomplete and later bytes
+ * are ignored: without framing nothing after a gap can be trusted.
+ * Collector thread. */
+#include "h1conn.h"
+#include "err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pending {
+    struct pending *next;
+    struct llm_exchange *x; /* NULL: not an LLM call */
+    int is_head;            /* the request was HEAD: its response has no body */
+};
+
+struct llm_h1conn {
+    struct llm_conns *cs;
+    const struct llm_open_info *info; /* owned by the connection */
+    struct llm_h1 req, resp;
+    struct pending *head, *tail; /* exchanges in request order */
+    struct pending *cur_req;     /* the request being sent */
+    struct pending *cur_resp;    /* the exchange whose response is arriving */
+    int64_t req_t, req_m;        /* when the current request's first byte went out */
+    int64_t now_t, now_m;        /* time of the bytes being fed */
+    int dead;                    /* failed: ignore the rest */
+};
+
+static void emit(struct llm_h1conn *s, struct pending *p, const char *why)
+{
+    struct llm_record r;
+
+    if (p->x) {
+        llm_exchange_finish(p->x, why, s->now_t, s->now_m, &r);
+        p->x = NULL;
+        s->cs->sink(s->cs->ctx, &r);
+    }
+}
+
+static void pop_front(struct llm_h1conn *s)
+{
+    struct pending *p = s->head;
+
+    s->head = p->next;
+    if (!s->head)
+        s->tail = NULL;
+    if (s->cur_req == p)
+        s->cur_req = NULL;
+    if (s->cur_resp == p)
+        s->cur_resp = NULL;
+    free(p);
+}
+
+/* --- request direction --- */
+
+static int req_head(void *ctx, struct llm_h1_head *h)
+{
+    struct llm_h1conn *s = ctx;
+    struct pending *p = calloc(1, sizeof(*p));
+
+    if (!p)
+        return 0;
+    /* a pipelined request may begin in the bytes that ended the previous one */
+    if (!s->req_t) {
+        s->req_t = s->now_t;
+        s->req_m = s->now_m;
+    }
+    p->x = llm_exchange_new(h, s->info, s->cs->opts, s->req_t, s->req_m);
+    p->is_head = h->method && !strcmp(h->method, "HEAD");
+    if (s->tail)
+        s->tail->next = p;
+    else
+        s->head = p;
+    s->tail = p;
+    s->cur_req = p;
+    return 0;
+}
+
+static void req_body(void *ctx, const char *b, size_t n)
+{
+    struct llm_h1conn *s = ctx;
+    if (s->cur_req && s->cur_req->x)
+        llm_exchange_request_body(s->cur_req->x, b, n);
+}
+
+static void req_end(void *ctx, int interim)
+{
+    struct llm_h1conn *s = ctx;
+    if (s->cur_req && s->cur_req->x)
+        llm_exchange_request_end(s->cur_req->x);
+    s->cur_req = NULL;
+    s->req_t = 0;
+}
+
+static const struct llm_h1_callbacks req_cb = {req_head, req_body, req_end};
+
+/* --- response direction: responses come back in request order --- */
+
+static int resp_head(void *ctx, struct llm_h1_head *h)
+{
+    struct llm_h1conn *s = ctx;
+    struct pending *p = s->head;
+
+    s->cur_resp = p;
+    if (!p)
+        return 0;
+    if (p->x && !(h->status >= 100 && h->status < 200))
+        llm_exchange_response_head(p->x, h);
+    return p->is_head;
+}
+
+static void resp_body(void *ctx, const char *b, size_t n)
+{
+    struct llm_h1conn *s = ctx;
+    if (s->cur_resp && s->cur_resp->x) {
+        s->cur_resp->x->call.now_mono = s->now_m; /* first-token time */
+        llm_exchange_response_body(s->cur_resp->x, b, n);
+    }
+}
+
+static void resp_end(void *ctx, int interim)
+{
+    struct llm_h1conn *s = ctx;
+    struct pending *p = s->cur_resp;
+
+    if (interim || !p) /* 100 Continue and friends: the real answer follows */
+        return;
+    if (p->x) {
+        p->x->call.now_mono = s->now_m;
+        llm_exchange_response_end(p->x, s->now_t, s->now_m);
+        emit(s, p, NULL);
+    }
+    if (s->head == p)
+        pop_front(s);
+    s->cur_resp = NULL;
+}
+
+static const struct llm_h1_callbacks resp_cb = {resp_head, resp_body, resp_end};
+
+struct llm_h1conn *llm_h1conn_new(struct llm_conns *cs, const struct llm_open_info *info)
+{
+    struct llm_h1conn *s = calloc(1, sizeof(*s));
+
+    if (!s)
+        return NULL;
+    s->cs = cs;
+    s->info = info;
+    llm_h1_init(&s->req, 1, &req_cb, s);
+    llm_h1_init(&s->resp, 0, &resp_cb, s);
+    return s;
+}
+
+int llm_h1conn_feed(struct llm_h1conn *s, int kind, const char *p, size_t n, int64_t t,
+                    int64_t m)
+{
+    if (s->dead)
+        return 0;
+    s->now_t = t;
+    s->now_m = m;
+    if (kind == LLM_MSG_OUT) {
+        if (!llm_h1_in_message(&s->req)) { /* a request starts in these bytes */
+            s->req_t = t;
+            s->req_m = m;
+        }
+        return llm_h1_feed(&s->req, p, n) < 0 ? LLM_EPARSE : 0;
+    }
+    if (s->head && s->head->x && !s->head->x->m_first_byte)
+        s->head->x->m_first_byte = m;
+    return llm_h1_feed(&s->resp, p, n) < 0 ? LLM_EPARSE : 0;
+}
+
+void llm_h1conn_fail(struct llm_h1conn *s, const char *why, int64_t t, int64_t m)
+{
+    s->now_t = t;
+    s->now_m = m;
+    s->dead = 1;
+    while (s->head) {
+        emit(s, s->head, why);
+        pop_front(s);
+    }
+}
+
+void llm_h1conn_close(struct llm_h1conn *s, const char *why, int64_t t, int64_t m)
+{
+    s->now_t = t;
+    s->now_m = m;
+    if (!s->dead)
+        llm_h1_eof(&s->resp); /* completes a close-delimited response */
+    llm_h1conn_fail(s, why, t, m);
+    llm_h1_free(&s->req);
+    llm_h1_free(&s->resp);
+    free(s);
+}
