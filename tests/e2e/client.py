@@ -30,11 +30,12 @@ PATH = "/v1/chat/completions"
 connects = []
 
 
-def install_resolver(port):
+def install_resolver(port, hosts=(HOST,)):
+    """Resolve every name in hosts to 127.0.0.1:port (other tests import this)."""
     real = socket.getaddrinfo
 
     def getaddrinfo(host, p, *args, **kw):
-        if host == HOST:
+        if host in hosts:
             connects.append(p)
             return real("127.0.0.1", port, socket.AF_INET, *args[1:], **kw)
         return real(host, p, *args, **kw)

@@ -65,8 +65,11 @@ make_certs() {
 }
 
 # start_server tls|plain: replay server on a free loopback port, in $PORT.
+# May be called more than once (e.g. a TLS and a plain server); all are
+# stopped at exit.
+SERVER_PIDS=()
 start_server() {
-  local args=() pf=$E2E_TMP/server.port i
+  local args=() pf=$E2E_TMP/server.${1:-tls}.port i
   if [[ ${1:-tls} == plain ]]; then
     args=(--plain)
   else
@@ -77,6 +80,7 @@ start_server() {
   "$PY" "$E2E_DIR/llm_server.py" --corpus "$CORPUS" --host 127.0.0.1 --port 0 \
     --port-file "$pf" --log "$E2E_TMP/server.log" "${args[@]}" 2>>"$E2E_TMP/server.err" &
   SERVER_PID=$!
+  SERVER_PIDS+=("$SERVER_PID")
   for ((i = 0; i < 200; i++)); do
     [[ -s $pf ]] && break
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$E2E_TMP/server.err" >&2; fail "server died"; }
@@ -87,11 +91,13 @@ start_server() {
 }
 
 stop_server() {
-  if [[ -n ${SERVER_PID:-} ]]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=
-  fi
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  SERVER_PIDS=()
+  SERVER_PID=
 }
 
 # with_shim DB cmd...: run cmd with the shim preloaded, recording into DB.

@@ -15,6 +15,15 @@ Test controls (request headers):
   X-Test-Chunk: N      write the body in N-byte pieces (default: one per
                        SSE event / NDJSON line / event-stream message)
   X-Test-Delay-Ms: N   sleep N ms between pieces
+  X-Test-Encoding: gzip|br|zstd|deflate|deflate-raw
+                       compress the body and send Content-Encoding (deflate-raw
+                       is a raw DEFLATE stream labelled "deflate", as some
+                       servers send it). The pieces are compressed one after
+                       the other by one compressor flushed after each piece,
+                       so a stream still goes out piece by piece; the
+                       compressor's end marker goes out as a last piece.
+A request body with Content-Encoding (gzip, deflate, br, zstd) is decoded
+before matching.
 Other endpoints: GET /health -> 200 "ok"; anything unmatched -> 404 JSON.
 
 Usage: llm_server.py --corpus DIR (--cert PEM --key PEM | --plain)
@@ -34,7 +43,11 @@ import sys
 import threading
 import time
 import urllib.parse
+import zlib
 from http.server import BaseHTTPRequestHandler
+
+import brotli  # Debian python3-brotli
+import zstandard  # Debian python3-zstandard
 
 DROP_HEADERS = {"content-length", "transfer-encoding", "content-encoding", "connection",
                 "keep-alive", "proxy-connection", "te", "trailer", "upgrade"}
@@ -121,6 +134,61 @@ def split_natural(body, ctype):
     return [p for p in pieces if p] or [body]
 
 
+ENCODINGS = ("gzip", "deflate", "deflate-raw", "br", "zstd")  # X-Test-Encoding values
+
+
+class Compressor:
+    """One streaming compressor; piece() output decodes to everything fed so far."""
+    WBITS = {"gzip": 16 + 15, "deflate": 15, "deflate-raw": -15}
+
+    def __init__(self, name):
+        self.name = name
+        if name in self.WBITS:
+            self.z = zlib.compressobj(6, zlib.DEFLATED, self.WBITS[name])
+        elif name == "br":
+            self.z = brotli.Compressor()
+        elif name == "zstd":
+            self.z = zstandard.ZstdCompressor().compressobj()
+        else:
+            raise ValueError(name)
+
+    def content_encoding(self):
+        return "deflate" if self.name == "deflate-raw" else self.name
+
+    def piece(self, data):
+        if self.name == "br":
+            return self.z.process(data) + self.z.flush()
+        if self.name == "zstd":
+            return self.z.compress(data) + self.z.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
+        return self.z.compress(data) + self.z.flush(zlib.Z_SYNC_FLUSH)
+
+    def end(self):
+        return self.z.finish() if self.name == "br" else self.z.flush()
+
+
+def compress_pieces(pieces, encoding):
+    """(Content-Encoding, compressed pieces) for X-Test-Encoding."""
+    c = Compressor(encoding)
+    out = [c.piece(p) for p in pieces] + [c.end()]
+    return c.content_encoding(), [p for p in out if p]
+
+
+def decode_request_body(body, content_encoding):
+    """Undo the request's Content-Encoding (one coding; identity passes)."""
+    ce = (content_encoding or "identity").strip().lower()
+    if ce == "identity" or not body:
+        return body
+    if ce in ("gzip", "x-gzip"):
+        return zlib.decompress(body, 16 + 15)
+    if ce == "deflate":  # zlib-wrapped, or raw DEFLATE as some clients send it
+        return zlib.decompress(body, 15 if (body[0] & 0x0F) == 8 else -15)
+    if ce == "br":
+        return brotli.decompress(body)
+    if ce == "zstd":
+        return zstandard.ZstdDecompressor().decompressobj().decompress(body)
+    raise ValueError("unsupported request Content-Encoding %r" % ce)
+
+
 class Corpus:
     def __init__(self, directory):
         self.vectors = [Vector(p) for p in sorted(glob.glob(os.path.join(directory, "*.json")))]
@@ -177,6 +245,15 @@ class Handler(BaseHTTPRequestHandler):
     def handle_any(self):
         self.vector = "-"
         body = self.read_body()
+        try:
+            body = decode_request_body(body, self.headers.get("Content-Encoding"))
+        except (ValueError, zlib.error, brotli.error, zstandard.ZstdError) as e:
+            msg = {"error": {"message": "request body: %s" % e, "type": "bad_encoding"}}
+            return self.reply(400, [("Content-Type", "application/json")], json.dumps(msg).encode())
+        enc = (self.headers.get("X-Test-Encoding") or "identity").strip().lower()
+        if enc != "identity" and enc not in ENCODINGS:
+            msg = {"error": {"message": "X-Test-Encoding: unknown %r" % enc, "type": "bad_test"}}
+            return self.reply(400, [("Content-Type", "application/json")], json.dumps(msg).encode())
         if self.command == "GET" and self.path == "/health":
             return self.reply(200, [("Content-Type", "text/plain")], b"ok")
         v = self.server.corpus.match(self.command, self.path, body,
@@ -200,9 +277,14 @@ class Handler(BaseHTTPRequestHandler):
             pieces = [body[i:i + chunk] for i in range(0, len(body), chunk)] or [b""]
         else:
             pieces = split_natural(body, ctype)
+        encoding = (self.headers.get("X-Test-Encoding") or "").strip().lower()
+        if encoding in ENCODINGS:
+            ce, pieces = compress_pieces(pieces, encoding)
+            headers = list(headers) + [("Content-Encoding", ce)]
+            body = b"".join(pieces)
 
-        self.log_message('"%s" %d %s %s', self.requestline, status, framing,
-                         self.vector)
+        self.log_message('"%s" %d %s %s %s', self.requestline, status, framing,
+                         encoding or "identity", self.vector)
         self.send_response_only(status)
         if not any(k.lower() == "date" for k, _ in headers):
             self.send_header("Date", email.utils.formatdate(usegmt=True))

@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""httpx (HTTP/2) OpenAI chat client for the e2e tests.
+
+usage: h2_client.py --port PORT --ca CA.pem --key API_KEY --corpus DIR
+                    [--reset VECTOR] VECTOR ...
+
+api.openai.com is resolved to 127.0.0.1:PORT by a getaddrinfo override, so
+TLS SNI, certificate verification and :authority stay api.openai.com. The
+VECTOR requests go one after the other over one httpx.Client(http2=True)
+connection (streams read incrementally), then --reset (a stream the server
+resets after two events) on the same connection, then all VECTOR requests
+at once over one httpx.AsyncClient(http2=True) connection, multiplexed.
+Everything printed is deterministic, so the output can be compared byte for
+byte with and without the shim. Exit 1 if a status differs from the vector's
+or a response was not HTTP/2.
+"""
+import argparse
+import asyncio
+import json
+import os
+import socket
+import ssl
+import sys
+
+import httpx  # Debian python3-httpx, HTTP/2 through python3-h2
+
+HOST = "api.openai.com"
+URL = "https://%s/v1/chat/completions" % HOST
+connects = []
+
+
+def install_resolver(port):
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, p, *args, **kw):
+        if host == HOST:
+            connects.append(p)
+            return real("127.0.0.1", port, socket.AF_INET, *args[1:], **kw)
+        return real(host, p, *args, **kw)
+
+    socket.getaddrinfo = getaddrinfo
+
+
+def load(corpus, name):
+    with open(os.path.join(corpus, name + ".json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def show(label, name, status, version, body, want):
+    print("== %s %s %d %s" % (label, name, status, version))
+    sys.stdout.write(body.decode("utf-8", "replace"))
+    print()
+    return status == want and version == "HTTP/2"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--ca", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--reset")
+    ap.add_argument("vectors", nargs="+")
+    a = ap.parse_args()
+    install_resolver(a.port)
+    ctx = ssl.create_default_context(cafile=a.ca)
+    hdrs = {"Authorization": "Bearer " + a.key, "Content-Type": "application/json"}
+    vecs = {n: load(a.corpus, n) for n in a.vectors + ([a.reset] if a.reset else [])}
+    ok = True
+
+    with httpx.Client(http2=True, verify=ctx, timeout=30) as c:
+        for n in a.vectors:
+            v = vecs[n]
+            with c.stream("POST", URL, content=v["request_body"].encode(), headers=hdrs) as r:
+                body = b"".join(r.iter_bytes())
+                ok &= show("seq", n, r.status_code, r.http_version, body, v.get("status") or 200)
+        if a.reset:
+            try:
+                with c.stream("POST", URL, content=vecs[a.reset]["request_body"].encode(),
+                              headers=dict(hdrs, **{"X-Test-Reset": "2"})) as r:
+                    b"".join(r.iter_bytes())
+                print("== reset %s: not reset" % a.reset)
+                ok = False
+            except httpx.HTTPError as e:
+                print("== reset %s: %s" % (a.reset, type(e).__name__))
+
+    async def concurrent():
+        async with httpx.AsyncClient(http2=True, verify=ctx, timeout=30) as c:
+            rs = await asyncio.gather(*(c.post(URL, content=vecs[n]["request_body"].encode(),
+                                                headers=hdrs) for n in a.vectors))
+        return rs
+
+    for n, r in zip(a.vectors, asyncio.run(concurrent())):
+        ok &= show("par", n, r.status_code, r.http_version, r.content,
+                   vecs[n].get("status") or 200)
+    print("== connections %d" % len(connects))
+    return 0 if ok and len(connects) == 2 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
