@@ -93,3 +93,11 @@ void llm_cli_key_name(const void *key, size_t klen, char *out, size_t n)
     if (o < n)
         out[o] = '\0';
 }
+
+void llm_cli_real(double d, char *out, size_t n)
+{
+    int len = snprintf(out, n, "%.15g", d);
+
+    if (len > 0 && (size_t)len + 2 < n && !strpbrk(out, ".eEni")) /* not 1e+20, inf, nan */
+        memcpy(out + len, ".0", 3);
+}

@@ -8,20 +8,34 @@
 #include <stddef.h>
 
 struct llm_store;
+struct llm_filter;
 
 enum llm_export_format {
     LLM_EXPORT_NDJSON,
     LLM_EXPORT_JSON,
+    LLM_EXPORT_CSV,
+    LLM_EXPORT_SQLITE,
+    LLM_EXPORT_SQL,
+};
+
+enum llm_sql_dialect {
+    LLM_SQL_SQLITE,
+    LLM_SQL_POSTGRES,
 };
 
 struct llm_export_opts {
     const char *db;
     enum llm_export_format format;
-    const char *out; /* NULL or "-": standard output */
+    enum llm_sql_dialect dialect; /* for LLM_EXPORT_SQL */
+    const char *out;              /* NULL or "-": standard output */
+    const struct llm_filter *filter;
 };
 
 int llm_export_run(const struct llm_export_opts *o);
-int llm_stats_run(const char *db);
+int llm_stats_run(const char *db, const struct llm_filter *filter);
+/* Creates or migrates the tables in the SQLite file at path; says what it
+ * did on standard output. */
+int llm_create_tables_sqlite(const char *path);
 /* Returns the exit status itself: 0 observable, 1 not, 2 unreadable. */
 int llm_doctor_run(const char *program);
 
@@ -31,5 +45,9 @@ void llm_cli_error(int rc, const char *fmt, ...) __attribute__((format(printf, 2
 int llm_cli_open(const char *db, struct llm_store **out);
 /* Names a record for an error message: its ULID, or its key in hex. */
 void llm_cli_key_name(const void *key, size_t klen, char *out, size_t n);
+/* A float as exports write it: 15 significant digits (what a double holds
+ * exactly, as the JSON export), always with a '.' or an exponent so that
+ * readers that infer types (Polars, DuckDB) see a float even for 2.0. */
+void llm_cli_real(double d, char *out, size_t n);
 
 #endif

@@ -1,17 +1,19 @@
-/* `llmops export`: every stored record in key (= time) order, as NDJSON or
- * as one JSON array. Each object comes from llm_record_to_json(), so it has
- * every schema field, in schema order, null where unknown.
+/* `llmops export`: the records that pass the filters, in key (= time) order,
+ * in one of several formats. This file is the driver: it opens the store and
+ * the output, runs one filtered scan and hands each record, decoded by
+ * llm_record_to_json() (every schema field, in schema order, null where
+ * unknown), to the chosen exporter (export_*.c).
  * Records stream from one read transaction, so the export is one consistent
  * snapshot even while writers keep adding, and only one record is in memory.
- * A named output file is written under a temporary name and renamed at the
- * end: a failed export never leaves a file that looks complete. */
-#include "cli.h"
+ * A named output file of a stream format is written under a temporary name
+ * and renamed at the end: a failed export never leaves a file that looks
+ * complete. (The SQLite exporter has transactions for that instead.) */
+#include "export.h"
 #include "err.h"
-#include "record.h"
+#include "filter.h"
 #include "store.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,57 +26,24 @@ struct out {
     char *tmp;        /* the temporary file to rename over name, or NULL */
 };
 
-struct export_ctx {
-    FILE *fp;
-    const char *out_name;
-    enum llm_export_format format;
-    size_t n;
-    char what[4200]; /* set by whoever fails, for the error line */
-};
-
 static int write_errno(void)
 {
     return errno ? -errno : -EIO;
 }
 
-static int put_str(struct export_ctx *c, const char *s)
+int llm_export_write(struct llm_export *x, const void *p, size_t n)
 {
     errno = 0;
-    if (fputs(s, c->fp) == EOF) {
-        snprintf(c->what, sizeof(c->what), "write %s", c->out_name);
+    if (n && fwrite(p, 1, n, x->fp) != n) {
+        snprintf(x->what, sizeof(x->what), "write %s", x->out_name);
         return write_errno();
     }
     return 0;
 }
 
-static int put_record(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+int llm_export_puts(struct llm_export *x, const char *s)
 {
-    struct export_ctx *c = arg;
-    void *obj;
-    int rc = llm_record_to_json(val, vlen, &obj);
-
-    if (rc) {
-        llm_cli_key_name(key, klen, c->what, sizeof(c->what));
-        return rc;
-    }
-    if (c->format == LLM_EXPORT_JSON) {
-        rc = put_str(c, c->n ? ",\n" : "\n");
-        if (rc)
-            goto obj_decref;
-    }
-    errno = 0;
-    /* 15 significant digits: what a double holds exactly, no 44.020490000000002 */
-    if (json_dumpf(obj, c->fp, JSON_COMPACT | JSON_REAL_PRECISION(15))) {
-        snprintf(c->what, sizeof(c->what), "write %s", c->out_name);
-        rc = write_errno();
-        goto obj_decref;
-    }
-    if (c->format == LLM_EXPORT_NDJSON)
-        rc = put_str(c, "\n");
-    c->n++;
-obj_decref:
-    json_decref(obj);
-    return rc;
+    return llm_export_write(x, s, strlen(s));
 }
 
 static int out_open(const char *path, struct out *o)
@@ -144,48 +113,90 @@ static int out_close(struct out *o, int keep)
     return rc;
 }
 
+static const struct llm_exporter *exporter(enum llm_export_format f)
+{
+    switch (f) {
+    case LLM_EXPORT_JSON:
+        return &llm_exporter_json;
+    case LLM_EXPORT_CSV:
+        return &llm_exporter_csv;
+    case LLM_EXPORT_SQLITE:
+        return &llm_exporter_sqlite;
+    case LLM_EXPORT_SQL:
+        return &llm_exporter_sql;
+    default:
+        return &llm_exporter_ndjson;
+    }
+}
+
+static int put_row(void *arg, const void *key, size_t klen, json_t *rec)
+{
+    struct llm_export *x = arg;
+    const struct llm_exporter *e = exporter(x->o->format);
+    int rc;
+
+    if (klen == 16)
+        llm_ulid_format(key, x->ulid);
+    else
+        x->ulid[0] = '\0';
+    rc = e->row(x, rec);
+    x->rows++;
+    return rc;
+}
+
+static int run(struct llm_export *x, struct llm_store *s, const struct llm_exporter *e)
+{
+    int rc = e->begin(x), end_rc;
+
+    if (rc)
+        return rc;
+    snprintf(x->what, sizeof(x->what), "read database %s", x->o->db);
+    rc = llm_filter_scan(s, x->o->filter, put_row, x, x->what, sizeof(x->what));
+    end_rc = e->end(x, rc != 0); /* after a failure it keeps x->what as it is */
+    return rc ? rc : end_rc;
+}
+
 int llm_export_run(const struct llm_export_opts *o)
 {
+    const struct llm_exporter *e = exporter(o->format);
     struct llm_store *s;
-    struct out out;
-    struct export_ctx *c;
+    struct out out = {.fp = NULL};
+    struct llm_export *x;
     int rc, close_rc;
 
-    c = calloc(1, sizeof(*c));
-    if (!c) {
+    x = calloc(1, sizeof(*x));
+    if (!x) {
         llm_cli_error(LLM_ENOMEM, "export");
         return LLM_ENOMEM;
     }
+    x->o = o;
     rc = llm_cli_open(o->db, &s);
     if (rc)
-        goto ctx_free;
-    rc = out_open(o->out, &out);
-    if (rc) {
-        llm_cli_error(rc, "create %s", o->out);
-        goto store_close;
+        goto export_free;
+    if (e->stream) {
+        rc = out_open(o->out, &out);
+        if (rc) {
+            llm_cli_error(rc, "create %s", o->out);
+            goto store_close;
+        }
+        x->fp = out.fp;
+        x->out_name = out.name;
+    } else {
+        x->out_name = o->out;
     }
-    c->fp = out.fp;
-    c->out_name = out.name;
-    c->format = o->format;
-    snprintf(c->what, sizeof(c->what), "read database %s", o->db);
-
-    if (o->format == LLM_EXPORT_JSON)
-        rc = put_str(c, "[");
-    if (!rc)
-        rc = llm_store_scan(s, NULL, NULL, put_record, c);
-    if (!rc && o->format == LLM_EXPORT_JSON)
-        rc = put_str(c, c->n ? "\n]\n" : "]\n");
+    rc = run(x, s, e);
     if (rc)
-        llm_cli_error(rc, "%s", c->what);
-
-    close_rc = out_close(&out, rc == 0);
-    if (!rc && close_rc) {
-        rc = close_rc;
-        llm_cli_error(rc, "write %s", out.name);
+        llm_cli_error(rc, "%s", x->what);
+    if (e->stream) {
+        close_rc = out_close(&out, rc == 0);
+        if (!rc && close_rc) {
+            rc = close_rc;
+            llm_cli_error(rc, "write %s", out.name);
+        }
     }
 store_close:
     llm_store_close(s);
-ctx_free:
-    free(c);
+export_free:
+    free(x);
     return rc;
 }

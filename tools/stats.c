@@ -4,9 +4,11 @@
  * included: a call that never got an answer did not succeed). Token sums
  * add the counts that are known; percentiles are nearest-rank over the calls
  * whose latency_ms is known, "-" when there are none. Groups are few, so a
- * linear search with a last-hit shortcut beats a hash table here. */
+ * linear search with a last-hit shortcut beats a hash table here.
+ * The filters (filter.h) pick the calls that count. */
 #include "cli.h"
 #include "err.h"
+#include "filter.h"
 #include "record.h"
 #include "store.h"
 
@@ -28,7 +30,7 @@ struct group {
 struct stats_ctx {
     struct group *g;
     size_t n, alloc, last;
-    char what[64]; /* the record that failed, if one did */
+    char what[4200]; /* what failed: the database, or the record */
 };
 
 static const char *str_or_dash(json_t *obj, const char *field)
@@ -91,24 +93,15 @@ static int add_latency(struct group *g, double ms)
     return 0;
 }
 
-static int add_record(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+static int add_record(void *arg, const void *key, size_t klen, json_t *obj)
 {
     struct stats_ctx *c = arg;
     struct group *g;
-    json_t *obj, *lat;
-    void *p;
-    int rc = llm_record_to_json(val, vlen, &p);
+    json_t *lat;
 
-    if (rc) {
-        llm_cli_key_name(key, klen, c->what, sizeof(c->what));
-        return rc;
-    }
-    obj = p;
     g = find_group(c, str_or_dash(obj, "provider"), str_or_dash(obj, "model"));
-    if (!g) {
-        rc = LLM_ENOMEM;
-        goto obj_decref;
-    }
+    if (!g)
+        return LLM_ENOMEM;
     g->calls++;
     if (strcmp(str_or_dash(obj, "status"), "ok"))
         g->errors++;
@@ -116,10 +109,8 @@ static int add_record(void *arg, const void *key, size_t klen, const void *val, 
     g->out_tokens += int_or_zero(obj, "output_tokens");
     lat = json_object_get(obj, "latency_ms");
     if (json_is_number(lat))
-        rc = add_latency(g, json_number_value(lat));
-obj_decref:
-    json_decref(obj);
-    return rc;
+        return add_latency(g, json_number_value(lat));
+    return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -214,7 +205,7 @@ static int print_table(struct stats_ctx *c)
     return 0;
 }
 
-int llm_stats_run(const char *db)
+int llm_stats_run(const char *db, const struct llm_filter *filter)
 {
     struct llm_store *s;
     struct stats_ctx c = {0};
@@ -222,12 +213,10 @@ int llm_stats_run(const char *db)
 
     if (rc)
         return rc;
-    rc = llm_store_scan(s, NULL, NULL, add_record, &c);
+    snprintf(c.what, sizeof(c.what), "read database %s", db);
+    rc = llm_filter_scan(s, filter, add_record, &c, c.what, sizeof(c.what));
     if (rc) {
-        if (c.what[0])
-            llm_cli_error(rc, "%s", c.what);
-        else
-            llm_cli_error(rc, "read database %s", db);
+        llm_cli_error(rc, "%s", c.what);
         goto groups_free;
     }
     rc = print_table(&c);

@@ -45,12 +45,14 @@ struct item {
 static const char usage[] =
     "usage: mkstore --db DIR [--count N] [--seed S] [--models P/M,...] [--error-pct P]\n"
     "               [--null-tokens-pct P] [--known] [--garbage] [--manifest FILE]\n"
+    "               [--end TIME]\n"
     "               [--seconds S [--batch B] [--pause-ms MS]]\n"
     "       mkstore --schema\n"
     "  --models     provider/model pairs picked at random; '-' leaves one unknown\n"
     "  --known      also write the fixed record the tests know by heart (first)\n"
     "  --garbage    also write one value that is not msgpack (last); prints its key\n"
     "  --manifest   write the fields of every record, in time order, as NDJSON\n"
+    "  --end        place the records as if written up to TIME (RFC 3339), not now\n"
     "  --seconds    keep writing batches with the real clock for S seconds,\n"
     "               pausing MS milliseconds (default 2) between batches\n"
     "  --schema     print the record schema's field names, one per line\n";
@@ -190,6 +192,13 @@ static void generate(struct gen *g, struct llm_record *r, int64_t ns, uint8_t ke
             stream ? "true" : "false");
     set_fmt(r, LLM_F_SESSION_ID, "sess-%ld", i / 10);
     set_fmt(r, LLM_F_ACTION_ID, "act-%ld", i);
+    /* from i, not the PRNG, so a seed's other values stay what they were */
+    if (i % 4 != 3)
+        set_fmt(r, LLM_F_AGENT_ID, "agent-%ld", i % 4);
+    if (i % 6 == 5)
+        llm_record_set_cstr(r, LLM_F_OPERATION_TYPE, "embeddings");
+    if (i % 2)
+        llm_record_set_cstr(r, LLM_F_WORKSPACE, "/home/dev/other");
     llm_record_set_int(r, LLM_F_REQUEST_BYTES, 300 + pick(g, 20000));
     if (i % 25 != 24) { /* now and then the timing is lost */
         set_time(r, LLM_F_END_TIMESTAMP, ns + (int64_t)(latency * 1e6));
@@ -324,11 +333,11 @@ static void free_items(struct item *items, size_t n)
 
 /* Writes count records (plus the known one) spread over the past. */
 static int write_fixed(struct gen *g, struct llm_store *s, long count, int with_known,
-                       FILE *manifest)
+                       int64_t end_ns, FILE *manifest)
 {
     struct item *items = calloc((size_t)count + 1, sizeof(*items));
     struct llm_record r;
-    int64_t t = llm_now_ns() - (int64_t)count * 3000 * MS;
+    int64_t t = end_ns - (int64_t)count * 3000 * MS;
     size_t n = 0;
     int rc = 0;
 
@@ -408,7 +417,8 @@ int main(int argc, char **argv)
         {"models", 1, NULL, 'm'},  {"error-pct", 1, NULL, 'e'}, {"null-tokens-pct", 1, NULL, 't'},
         {"known", 0, NULL, 'k'},   {"garbage", 0, NULL, 'g'},   {"manifest", 1, NULL, 'M'},
         {"seconds", 1, NULL, 'S'}, {"batch", 1, NULL, 'b'},     {"pause-ms", 1, NULL, 'p'},
-        {"schema", 0, NULL, 'x'},  {"help", 0, NULL, 'h'},      {NULL, 0, NULL, 0},
+        {"schema", 0, NULL, 'x'},  {"help", 0, NULL, 'h'},      {"end", 1, NULL, 'E'},
+        {NULL, 0, NULL, 0},
     };
     struct gen g = {.rng = 1, .error_pct = 10, .null_tokens_pct = 10};
     const char *db = NULL, *mix = "openai/gpt-4o,openai/gpt-4o-mini,"
@@ -416,6 +426,7 @@ int main(int argc, char **argv)
     const char *manifest_path = NULL;
     long count = 100, batch = 50, pause_ms = 2;
     double seconds = 0;
+    int64_t end_ns = llm_now_ns(), end_us;
     int c, with_known = 0, garbage = 0, rc = 0;
     struct llm_store *s;
     FILE *manifest = NULL;
@@ -458,6 +469,13 @@ int main(int argc, char **argv)
         case 'p':
             pause_ms = strtol(optarg, NULL, 10);
             break;
+        case 'E':
+            if (llm_parse_time(optarg, &end_us)) {
+                fputs(usage, stderr);
+                return 2;
+            }
+            end_ns = end_us * 1000;
+            break;
         case 'x':
             for (int f = 0; f < LLM_F__COUNT; f++)
                 puts(llm_schema[f].name);
@@ -486,7 +504,7 @@ int main(int argc, char **argv)
     if (seconds > 0)
         rc = write_live(&g, s, seconds, (size_t)batch, pause_ms, manifest);
     else
-        rc = write_fixed(&g, s, count, with_known, manifest);
+        rc = write_fixed(&g, s, count, with_known, end_ns, manifest);
     if (!rc && garbage)
         rc = write_garbage(s);
     llm_store_close(s);

@@ -1,0 +1,45 @@
+/* The exporters behind `llmops export`: one file each, each a table of
+ * callbacks that export.c drives from a single scan of the store.
+ * begin() runs once before the first record, row() once per record that
+ * passes the filters (in key = time order), end() once after begin()
+ * succeeded, told whether the export failed so it can commit or roll back.
+ * Whoever fails fills x->what ("write FILE", "record ULID", ...) and returns a
+ * negative llm code; the driver prints the one error line. */
+#ifndef LLM_EXPORT_H
+#define LLM_EXPORT_H
+
+#include "cli.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+/* JSON text inside exports, as in the JSON export itself. */
+#define LLM_EXPORT_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
+struct llm_export {
+    const struct llm_export_opts *o;
+    FILE *fp;                /* stream exporters: the output */
+    const char *out_name;    /* for messages */
+    char ulid[LLM_ULID_LEN]; /* the current record's key as a ULID ("" if not one) */
+    size_t rows;             /* rows handed to row() so far */
+    void *priv;              /* the exporter's own state */
+    char what[4200];
+};
+
+struct llm_exporter {
+    int stream; /* 1: writes bytes to x->fp (--out FILE is replaced atomically);
+                 * 0: opens --out itself */
+    int (*begin)(struct llm_export *x);
+    int (*row)(struct llm_export *x, json_t *rec);
+    int (*end)(struct llm_export *x, int failed);
+};
+
+extern const struct llm_exporter llm_exporter_ndjson, llm_exporter_json, llm_exporter_csv,
+    llm_exporter_sqlite, llm_exporter_sql;
+
+/* Writes to x->fp; on failure sets x->what and returns -errno. */
+int llm_export_write(struct llm_export *x, const void *p, size_t n);
+int llm_export_puts(struct llm_export *x, const char *s);
+
+#endif
