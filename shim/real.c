@@ -111,3 +111,40 @@ void llm_real_resolve_libc(void)
 {
     pthread_once(&libc_once, resolve_libc);
 }
+
+struct llm_real_curl real_curl;
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+/* Our curl hooks only run in a process that already has libcurl loaded (it
+ * is what calls them), so the loaded copy is the one to find. */
+static void resolve_curl(void)
+{
+    void *lib = NULL;
+
+    if (!dlsym(RTLD_NEXT, "curl_easy_perform"))
+        lib = loaded_library("libcurl");
+#define R(name) real_curl.name = (__typeof__(real_curl.name))resolve(lib, #name, (void *)name)
+    R(curl_easy_init);
+    R(curl_easy_setopt);
+    R(curl_easy_perform);
+    R(curl_easy_cleanup);
+    R(curl_easy_reset);
+    R(curl_easy_duphandle);
+    R(curl_multi_add_handle);
+    R(curl_multi_remove_handle);
+    R(curl_multi_perform);
+    R(curl_multi_socket_action);
+    R(curl_multi_socket);
+    R(curl_multi_socket_all);
+    R(curl_multi_info_read);
+#undef R
+    real_curl.curl_easy_getinfo =
+        (__typeof__(real_curl.curl_easy_getinfo))resolve(lib, "curl_easy_getinfo", NULL);
+    if (!real_curl.curl_easy_setopt || !real_curl.curl_easy_perform)
+        llm_log("libcurl symbols not found (lib=%p)", lib);
+}
+
+void llm_real_resolve_curl(void)
+{
+    pthread_once(&curl_once, resolve_curl);
+}

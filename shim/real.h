@@ -2,10 +2,14 @@
  * pthread_once) the first time one of its hooks runs: by dlsym(RTLD_NEXT)
  * and, when that finds nothing because the library was loaded RTLD_LOCAL
  * (Python's _ssl module does that with libssl), from the already-loaded
- * library itself (dlopen RTLD_NOLOAD). We never link libssl. */
+ * library itself (dlopen RTLD_NOLOAD). We never link libssl or libcurl. */
 #ifndef LLM_REAL_H
 #define LLM_REAL_H
 
+#define CURL_DISABLE_TYPECHECK 1 /* the typecheck macros would rename our hooks */
+#define CURL_DISABLE_DEPRECATION 1
+#define CURL_ALLOW_OLD_MULTI_SOCKET 1 /* old binaries still call curl_multi_socket */
+#include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -49,7 +53,28 @@ ssize_t __read_chk(int, void *, size_t, size_t);
 ssize_t __recv_chk(int, void *, size_t, size_t, int);
 ssize_t __recvfrom_chk(int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
 
+/* libcurl's API (headers only: the shim never links libcurl). */
+struct llm_real_curl {
+    CURL *(*curl_easy_init)(void);
+    CURLcode (*curl_easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*curl_easy_perform)(CURL *);
+    void (*curl_easy_cleanup)(CURL *);
+    void (*curl_easy_reset)(CURL *);
+    CURL *(*curl_easy_duphandle)(CURL *);
+    CURLMcode (*curl_multi_add_handle)(CURLM *, CURL *);
+    CURLMcode (*curl_multi_remove_handle)(CURLM *, CURL *);
+    CURLMcode (*curl_multi_perform)(CURLM *, int *);
+    CURLMcode (*curl_multi_socket_action)(CURLM *, curl_socket_t, int, int *);
+    CURLMcode (*curl_multi_socket)(CURLM *, curl_socket_t, int *);
+    CURLMcode (*curl_multi_socket_all)(CURLM *, int *);
+    CURLMsg *(*curl_multi_info_read)(CURLM *, int *);
+    CURLcode (*curl_easy_getinfo)(CURL *, CURLINFO, ...); /* called, not hooked */
+};
+
+extern struct llm_real_curl real_curl;
+
 void llm_real_resolve_ssl(void);
 void llm_real_resolve_libc(void);
+void llm_real_resolve_curl(void);
 
 #endif

@@ -8,6 +8,7 @@
  * with dependencies) is dlopen'ed from beside this library and its thread is
  * started. An exit handler gives that thread a bounded time to commit. */
 #include "shim.h"
+#include "curl_state.h"
 #include "err.h"
 #include "log.h"
 #include "providers.h"
@@ -130,6 +131,7 @@ static void atfork_child(void)
 {
     core_pid = 0;
     llm_tap_atfork_child();
+    llm_curl_atfork_child();
     if (core.atfork_child)
         core.atfork_child();
 }

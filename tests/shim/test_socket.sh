@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Plaintext HTTP through the socket hooks: curl (send/recv), Python
-# urllib (sendall/recv_into) and a readv/writev client against the local
-# replay server in --plain mode. Records must say capture "socket", carry
-# the right tokens, and the clients' output must not change. A TLS
+# Plaintext HTTP through the socket hooks: Python urllib (sendall/recv_into)
+# against the local replay server in --plain mode, and curl, whose transfers
+# the libcurl hooks record (capture "libcurl": its sockets are then passed
+# through, so each call is recorded once). Records must carry the right
+# capture and tokens, and the clients' output must not change. A TLS
 # connection seen by the socket layer must not produce a second record.
 set -euo pipefail
 : "${LLMOPS_BUILD:?}" "${LLMOPS_SRC:?}"
@@ -59,7 +60,8 @@ for rec, v in zip(recs, ["openai_chat_nostream_3", "openai_chat_stream_2", "open
     e = exp(v)
     for k in ("model", "input_tokens", "output_tokens", "total_tokens", "finish_reason", "stream"):
         assert rec[k] == e[k], (v, k, rec[k], e[k])
-    assert rec["capture"] == "socket" and rec["provider"] == "openai_compatible", rec
+    want = "libcurl" if rec["exe"].endswith("curl") else "socket"
+    assert rec["capture"] == want and rec["provider"] == "openai_compatible", rec
     assert rec["server_address"] == "127.0.0.1" and rec["status"] == "ok", rec
     assert rec["http_version"] == "1.1"
 assert recs[0]["exe"].endswith("curl") and "python3" in recs[2]["exe"]
