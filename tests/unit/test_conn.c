@@ -1051,6 +1051,183 @@ static void test_cut_corpus_stream(void **state)
     free_vec(&v);
 }
 
+
+/* Every streamed vector of every dialect, cut halfway through its response
+ * and then closed: one record, "incomplete" / "connection_closed", with the
+ * request facts intact and the text received so far (a prefix of the full
+ * text). */
+static void test_cut_every_stream(void **state)
+{
+    static const char *const prefixes[] = {"", NULL};
+    size_t n, cut_tested = 0;
+    char **names = list_vectors(prefixes, &n);
+
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        struct vec v;
+        struct llm_buf req, resp;
+        struct llm_record full;
+        load_or_fail(names[i], &v);
+        if (!json_is_true(json_object_get(v.exp, "stream")) || v.status != 200 ||
+            !json_is_null(json_object_get(v.exp, "error"))) {
+            free_vec(&v);
+            free(names[i]);
+            continue;
+        }
+        llm_buf_init(&req, 1 << 24);
+        llm_buf_init(&resp, 1 << 24);
+        build_request(&v, &req, NULL);
+        build_response(&v, FR_CHUNKED, &resp);
+        struct split whole = {resp.len, 0, 0};
+        assert_int_equal(replay(&v, &req, &resp, whole, &full), 1);
+        const char *full_text = llm_record_str(&full, LLM_F_RESPONSE);
+
+        struct feeder f;
+        feeder_init(&f);
+        open_conn(&f, 11, v.host);
+        msg(&f, 11, LLM_MSG_OUT, req.p, req.len, 0);
+        msg(&f, 11, LLM_MSG_IN, resp.p, resp.len / 2, 0);
+        msg(&f, 11, LLM_MSG_CLOSE, NULL, 0, 0);
+        assert_int_equal(f.sink.n, 1);
+        struct llm_record *r = &f.sink.recs[0];
+        if (strcmp(llm_record_str(r, LLM_F_STATUS), "incomplete") ||
+            strcmp(llm_record_str(r, LLM_F_ERROR_TYPE), "connection_closed"))
+            fail_msg("%s: status %s / %s", v.name, llm_record_str(r, LLM_F_STATUS),
+                     llm_record_str(r, LLM_F_ERROR_TYPE));
+        const char *a = llm_record_str(r, LLM_F_REQUEST_MODEL),
+                   *b = llm_record_str(&full, LLM_F_REQUEST_MODEL);
+        if ((a || b) && (!a || !b || strcmp(a, b)))
+            fail_msg("%s: request_model %s vs %s", v.name, a, b);
+        const char *t = llm_record_str(r, LLM_F_RESPONSE);
+        if (t && (!full_text || strncmp(t, full_text, strlen(t))))
+            fail_msg("%s: partial text is not a prefix of the full text", v.name);
+        cut_tested++;
+        feeder_done(&f);
+        llm_record_clear(&full);
+        llm_buf_free(&req);
+        llm_buf_free(&resp);
+        free_vec(&v);
+        free(names[i]);
+    }
+    free(names);
+    print_message("streams cut: %zu\n", cut_tested);
+    assert_true(cut_tested >= 25);
+}
+
+/* A 10 MB request and a 5,000-event stream with content caps of 64 KiB:
+ * usage and model still exact (extracted from the full bytes), the kept
+ * content is head + tail with the cut marked, and `truncated` is set. */
+static void test_big_request_long_stream(void **state)
+{
+    static const struct llm_core_opts small = {
+        .max_body = 64 << 10, .max_parse = 64 << 20, .max_event = 4 << 20, .capture_content = 1};
+    struct llm_buf req, body, resp;
+    struct feeder f;
+    char line[512];
+    size_t big = 10 << 20;
+
+    (void)state;
+    llm_buf_init(&body, big + 4096);
+#define APPEND(b, lit) llm_buf_append(b, lit, sizeof(lit) - 1)
+    APPEND(&body, "{\"model\":\"gpt-4o-mini\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+                  "\"content\":\"");
+    for (size_t i = 0; body.len < big; i++)
+        llm_buf_append(&body, "0123456789abcdef", 16);
+    APPEND(&body, "\"}],\"stream_options\":{\"include_usage\":true}}");
+    llm_buf_init(&req, big + 8192);
+    int n = snprintf(line, sizeof(line),
+                     "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+                     body.len);
+    llm_buf_append(&req, line, (size_t)n);
+    llm_buf_append(&req, body.p, body.len);
+
+    llm_buf_init(&resp, 4 << 20);
+    APPEND(&resp, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n");
+    for (int i = 0; i < 5000; i++) {
+        n = snprintf(line, sizeof(line),
+                     "data: {\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"index\":0,"
+                     "\"delta\":{\"content\":\"w%04dxxxxxxxxxxxxxxxxxxxx \"},\"finish_reason\":%s}]}\n\n",
+                     i, i == 4999 ? "\"length\"" : "null");
+        llm_buf_append(&resp, line, (size_t)n);
+    }
+    APPEND(&resp, "data: {\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[],\"usage\":{"
+                  "\"prompt_tokens\":2621450,\"completion_tokens\":5000,\"total_tokens\":2626450}}"
+                  "\n\ndata: [DONE]\n\n");
+#undef APPEND
+
+    memset(&f, 0, sizeof(f));
+    llm_conns_init(&f.cs, &small, sink_fn, &f.sink);
+    f.t = 1795805362000000000LL;
+    open_conn(&f, 5, "api.openai.com");
+    for (size_t off = 0; off < req.len; off += 16384)
+        msg(&f, 5, LLM_MSG_OUT, req.p + off, req.len - off < 16384 ? req.len - off : 16384, 0);
+    for (size_t off = 0; off < resp.len; off += 4096)
+        msg(&f, 5, LLM_MSG_IN, resp.p + off, resp.len - off < 4096 ? resp.len - off : 4096, 0);
+    msg(&f, 5, LLM_MSG_CLOSE, NULL, 0, 0);
+    assert_int_equal(f.sink.n, 1);
+    struct llm_record *r = &f.sink.recs[0];
+    assert_string_equal(llm_record_str(r, LLM_F_STATUS), "ok");
+    assert_string_equal(llm_record_str(r, LLM_F_REQUEST_MODEL), "gpt-4o-mini");
+    assert_int_equal(r->f[LLM_F_INPUT_TOKENS].u.i, 2621450);
+    assert_int_equal(r->f[LLM_F_OUTPUT_TOKENS].u.i, 5000);
+    assert_int_equal(r->f[LLM_F_TOTAL_TOKENS].u.i, 2626450);
+    assert_string_equal(llm_record_str(r, LLM_F_FINISH_REASON), "length");
+    assert_true(r->f[LLM_F_TRUNCATED].u.b);
+    assert_int_equal(r->f[LLM_F_REQUEST_BYTES].u.i, (int64_t)body.len);
+    const char *args = llm_record_str(r, LLM_F_COMPLETION_ARGS), *text = llm_record_str(r, LLM_F_RESPONSE);
+    assert_true(strlen(args) < (64 << 10) + 128);
+    assert_non_null(strstr(args, "bytes truncated]"));
+    assert_true(!strncmp(args, "{\"model\":\"gpt-4o-mini\"", 22));
+    assert_non_null(strstr(args, "\"include_usage\":true}}"));
+    /* 26 bytes an event, 130,000 in all: more than the 64 KiB kept */
+    assert_true(!strncmp(text, "w0000xxxxxxxxxxxxxxxxxxxx w0001", 31));
+    assert_non_null(strstr(text, "bytes truncated]"));
+    assert_true(strlen(text) < (64 << 10) + 128);
+    assert_true(!strcmp(text + strlen(text) - 26, "w4999xxxxxxxxxxxxxxxxxxxx "));
+    feeder_done(&f);
+    llm_buf_free(&req);
+    llm_buf_free(&body);
+    llm_buf_free(&resp);
+}
+
+/* Garbage where JSON should be: the record says so ("error" /
+ * "malformed_response") and still carries what could be read. */
+static void test_malformed_bodies(void **state)
+{
+    static const char req[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+                              "Content-Length: 39\r\n\r\n{\"model\":\"gpt-4o-mini\",\"stream\":false}";
+    static const char *const types[] = {"application/json", "text/event-stream"};
+    static const char *const bodies[] = {
+        "{\"id\":\"x",
+        "data: {\"model\":\"m\",\"choices\":[]}\n\ndata: {garbage\n\n"
+        "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":4}}\n\n",
+    };
+    char resp[1024];
+
+    (void)state;
+    for (size_t i = 0; i < 2; i++) {
+        struct feeder f;
+        feeder_init(&f);
+        open_conn(&f, 3, "api.openai.com");
+        msg(&f, 3, LLM_MSG_OUT, req, sizeof(req) - 1, 0);
+        int len = snprintf(resp, sizeof(resp),
+                           "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
+                           types[i], strlen(bodies[i]), bodies[i]);
+        msg(&f, 3, LLM_MSG_IN, resp, (size_t)len, 0);
+        msg(&f, 3, LLM_MSG_CLOSE, NULL, 0, 0);
+        assert_int_equal(f.sink.n, 1);
+        struct llm_record *r = &f.sink.recs[0];
+        assert_string_equal(llm_record_str(r, LLM_F_STATUS), "error");
+        assert_string_equal(llm_record_str(r, LLM_F_ERROR_TYPE), "malformed_response");
+        if (i == 1) {
+            assert_int_equal(r->f[LLM_F_INPUT_TOKENS].u.i, 3);
+            assert_int_equal(r->f[LLM_F_OUTPUT_TOKENS].u.i, 4);
+        }
+        feeder_done(&f);
+    }
+}
+
 /* A gap in the captured bytes: the exchange in flight becomes a
  * "capture_lost" record at once, and the connection's later bytes are
  * ignored, whatever they hold. */
@@ -1515,6 +1692,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_keep_alive),
         cmocka_unit_test(test_cut_mid_stream),
         cmocka_unit_test(test_cut_corpus_stream),
+        cmocka_unit_test(test_cut_every_stream),
+        cmocka_unit_test(test_big_request_long_stream),
+        cmocka_unit_test(test_malformed_bodies),
         cmocka_unit_test(test_lost_bytes),
         cmocka_unit_test(test_non_llm_request_on_same_connection),
         cmocka_unit_test(test_get_chat_completions_is_not_a_call),
