@@ -292,7 +292,10 @@ void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int
     if (c->first_token_mono && r->f[LLM_F_STREAM].set && r->f[LLM_F_STREAM].u.b)
         llm_record_set_real(r, LLM_F_TTFT_MS, ms(x->m_start, c->first_token_mono));
     llm_record_set_cstr(r, LLM_F_HTTP_VERSION,
-                        x->http_major == 2 ? "2" : x->http_minor == 0 ? "1.0" : "1.1");
+                        x->http_major == 3   ? "3"
+                        : x->http_major == 2 ? "2"
+                        : x->http_minor == 0 ? "1.0"
+                                             : "1.1");
 
     model = llm_record_str(r, LLM_F_RESPONSE_MODEL);
     if (!model)

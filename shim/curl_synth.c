@@ -227,7 +227,9 @@ static void send_head(struct llm_curl *st)
     st->resp = LLM_RESP_SENT;
 }
 
-/* "HTTP/x[.y] NNN reason": restart the head as HTTP/1.1. */
+/* "HTTP/x[.y] NNN reason": restart the head in HTTP/1.1 syntax, keeping
+ * the major version curl spoke on the wire (HTTP/2 and 3 become "2.0" and
+ * "3.0", which the parser reads and the record reports as "2" and "3"). */
 static void status_line(struct llm_curl *st, const char *p, size_t n)
 {
     const char *sp = memchr(p, ' ', n), *end = p + n, *reason;
@@ -247,7 +249,10 @@ static void status_line(struct llm_curl *st, const char *p, size_t n)
     }
     reason = sp + 4 < end ? sp + 4 : end;
     st->head.len = 0;
-    k = snprintf(line, sizeof(line), "HTTP/1.1 %d", st->status);
+    k = snprintf(line, sizeof(line), "HTTP/%s %d",
+                 n > 6 && (p[5] == '2' || p[5] == '3') && p[6] != '.' ? (p[5] == '2' ? "2.0" : "3.0")
+                                                                     : "1.1",
+                 st->status);
     if (add(&st->head, line, (size_t)k) || add(&st->head, reason, (size_t)(end - reason)) ||
         add(&st->head, "\r\n", 2)) {
         st->resp = LLM_RESP_NONE;

@@ -170,6 +170,11 @@ print(s.getsockname()[1])')
   else
     bad "h2: the transfer did not use HTTP/2: $(head -1 "$tmp/shim.out")"
   fi
+  if [ "$("$LLMOPS" export --db "$tmp/db" | "$PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["http_version"])')" = 2 ]; then
+    ok "h2: the record says http_version 2"
+  else
+    bad "h2: the record does not say http_version 2"
+  fi
   h2cli=("${cli[@]}")
   h2cli[5]="api.openai.com:443:127.0.0.1:$h2port"
   run "curl --http2 (HTTP/2 on the wire)" openai_chat_nostream_1 "${h2cli[@]}" --http2 \
