@@ -30,6 +30,8 @@
 #include <strings.h>
 #include <zlib.h>
 
+#include "feeder.h"
+
 static const char *corpus_dir;
 
 /* Vectors that do not match `expected` yet. A listed vector that starts
@@ -74,13 +76,13 @@ static const char *header_of(json_t *headers, const char *name)
 static const char *collector_provider(const char *corpus_provider)
 {
     static const char *const map[][2] = {
-        {"openai", "openai"},        {"azure_openai", "azure.ai.openai"},
-        {"deepseek", "deepseek"},    {"groq", "groq"},
-        {"mistral", "mistral_ai"},   {"openrouter", "openrouter"},
-        {"together", "together_ai"}, {"xai", "x_ai"},
-        {"anthropic", "anthropic"},  {"gemini", "gcp.gemini"},
+        {"openai", "openai"},           {"azure_openai", "azure.ai.openai"},
+        {"deepseek", "deepseek"},       {"groq", "groq"},
+        {"mistral", "mistral_ai"},      {"openrouter", "openrouter"},
+        {"together", "together_ai"},    {"xai", "x_ai"},
+        {"anthropic", "anthropic"},     {"gemini", "gcp.gemini"},
         {"vertex_ai", "gcp.vertex_ai"}, {"bedrock", "aws.bedrock"},
-        {"cohere", "cohere"},        {"ollama", "ollama"},
+        {"cohere", "cohere"},           {"ollama", "ollama"},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (!strcmp(map[i][0], corpus_provider))
@@ -261,77 +263,6 @@ static void build_response(const struct vec *v, int framing, struct llm_buf *b)
 
 /* ------------------------------------------------------------- feeding */
 
-#define MAX_RECS 16
-
-struct sink {
-    struct llm_record recs[MAX_RECS];
-    int n;
-};
-
-static void sink_fn(void *ctx, struct llm_record *r)
-{
-    struct sink *s = ctx;
-    if (s->n < MAX_RECS)
-        s->recs[s->n] = *r; /* the record's strings move here */
-    else
-        llm_record_clear(r);
-    s->n++;
-}
-
-static void sink_clear(struct sink *s)
-{
-    for (int i = 0; i < s->n && i < MAX_RECS; i++)
-        llm_record_clear(&s->recs[i]);
-    s->n = 0;
-}
-
-static const struct llm_core_opts opts = {
-    .max_body = 1 << 20,
-    .max_parse = 64 << 20,
-    .max_event = 4 << 20,
-    .capture_content = 1,
-};
-
-struct feeder {
-    struct llm_conns cs;
-    struct sink sink;
-    int64_t t;
-};
-
-static void feeder_init(struct feeder *f)
-{
-    memset(f, 0, sizeof(*f));
-    llm_conns_init(&f->cs, &opts, sink_fn, &f->sink);
-    f->t = 1795805362000000000LL;
-}
-
-static void feeder_done(struct feeder *f)
-{
-    llm_conns_close_all(&f->cs, "process_exit", f->t, f->t);
-    sink_clear(&f->sink);
-}
-
-static void msg(struct feeder *f, uint64_t conn, int kind, const void *p, size_t n, int flags)
-{
-    struct llm_msg *m = llm_msg_new(conn, kind, p, n, f->t, f->t - 1000000000LL);
-    assert_non_null(m);
-    m->flags = (uint16_t)flags;
-    llm_conns_feed(&f->cs, m);
-    free(m);
-    f->t += 1000000; /* 1 ms per message */
-}
-
-static void open_conn(struct feeder *f, uint64_t conn, const char *sni)
-{
-    struct llm_open_info info;
-
-    memset(&info, 0, sizeof(info));
-    info.capture = LLM_CAPTURE_OPENSSL;
-    info.tls = 1;
-    snprintf(info.sni, sizeof(info.sni), "%s", sni);
-    msg(f, conn, LLM_MSG_OPEN, &info, sizeof(info), 0);
-}
-
 /* How a byte string is cut into messages: every k bytes, or random sizes. */
 struct split {
     size_t k;      /* fixed size when rmax == 0 */
@@ -351,12 +282,12 @@ static size_t next_size(struct split *s, size_t left)
     return n < left ? n : left;
 }
 
-static void send_split(struct feeder *f, uint64_t conn, int kind, const char *p, size_t n,
+static void send_split(struct llm_feeder *f, uint64_t conn, int kind, const char *p, size_t n,
                        struct split *sp)
 {
     for (size_t off = 0; off < n;) {
         size_t c = next_size(sp, n - off);
-        msg(f, conn, kind, p + off, c, 0);
+        llm_feed_msg(f, conn, kind, p + off, c, 0);
         off += c;
     }
 }
@@ -587,21 +518,21 @@ static void diff_records(const struct llm_record *a, const struct llm_record *b,
 static int replay(const struct vec *v, const struct llm_buf *req, const struct llm_buf *resp,
                   struct split sp, struct llm_record *out)
 {
-    struct feeder f;
+    struct llm_feeder f;
     int n;
 
-    feeder_init(&f);
-    open_conn(&f, 7, v->host);
+    llm_feed_init(&f);
+    llm_feed_open(&f, 7, v->host);
     send_split(&f, 7, LLM_MSG_OUT, req->p, req->len, &sp);
     send_split(&f, 7, LLM_MSG_IN, resp->p, resp->len, &sp);
-    msg(&f, 7, LLM_MSG_CLOSE, NULL, 0, 0);
+    llm_feed_msg(&f, 7, LLM_MSG_CLOSE, NULL, 0, 0);
     n = f.sink.n;
     llm_record_init(out);
     if (n >= 1) {
         *out = f.sink.recs[0];
         llm_record_init(&f.sink.recs[0]);
     }
-    feeder_done(&f);
+    llm_feed_done(&f);
     return n;
 }
 
@@ -851,11 +782,11 @@ static void test_keep_alive(void **state)
     }
     for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
         for (int pipelined = 0; pipelined < 2; pipelined++) {
-            struct feeder f;
+            struct llm_feeder f;
             struct split sp = {ks[ki], 0, 0};
             char ctx[64];
-            feeder_init(&f);
-            open_conn(&f, 1, "api.openai.com");
+            llm_feed_init(&f);
+            llm_feed_open(&f, 1, "api.openai.com");
             if (pipelined) {
                 send_split(&f, 1, LLM_MSG_OUT, all_req.p, all_req.len, &sp);
                 send_split(&f, 1, LLM_MSG_IN, all_resp.p, all_resp.len, &sp);
@@ -868,13 +799,13 @@ static void test_keep_alive(void **state)
                 }
             }
             assert_int_equal(f.sink.n, N);
-            msg(&f, 1, LLM_MSG_CLOSE, NULL, 0, 0);
+            llm_feed_msg(&f, 1, LLM_MSG_CLOSE, NULL, 0, 0);
             assert_int_equal(f.sink.n, N); /* nothing left open */
             for (int i = 0; i < N; i++) {
                 snprintf(ctx, sizeof(ctx), "k=%zu pipelined=%d #%d", ks[ki], pipelined, i);
                 expect_ok(&v[i], &f.sink.recs[i], ctx);
             }
-            feeder_done(&f);
+            llm_feed_done(&f);
         }
     }
     for (int i = 0; i < N; i++) {
@@ -932,7 +863,7 @@ static void test_cut_mid_stream(void **state)
     for (int chunked = 0; chunked < 2; chunked++) {
         for (size_t cut = 0; cut < body.len; cut++) {
             struct llm_buf resp;
-            struct feeder f;
+            struct llm_feeder f;
             char head[256], want[64] = "";
             llm_buf_init(&resp, 1 << 16);
             int n = snprintf(
@@ -950,13 +881,13 @@ static void test_cut_mid_stream(void **state)
             for (size_t i = 0; i < 5; i++)
                 if (cut >= ends[i])
                     strcat(want, cut_deltas[i]);
-            feeder_init(&f);
-            open_conn(&f, 3, "api.openai.com");
+            llm_feed_init(&f);
+            llm_feed_open(&f, 3, "api.openai.com");
             struct split sp = {cut % 2 ? 1 : 4096, 0, 0};
             send_split(&f, 3, LLM_MSG_OUT, req, sizeof(req) - 1, &sp);
             send_split(&f, 3, LLM_MSG_IN, resp.p, resp.len, &sp);
             assert_int_equal(f.sink.n, 0); /* still open */
-            msg(&f, 3, LLM_MSG_CLOSE, NULL, 0, 0);
+            llm_feed_msg(&f, 3, LLM_MSG_CLOSE, NULL, 0, 0);
             if (f.sink.n != 1)
                 fail_msg("cut %zu: %d records", cut, f.sink.n);
             struct llm_record *r = &f.sink.recs[0];
@@ -977,13 +908,13 @@ static void test_cut_mid_stream(void **state)
             if (want[0] ? !text || strcmp(text, want) : text != NULL)
                 fail_msg("%s cut %zu: response \"%s\", want \"%s\"", chunked ? "chunked" : "length",
                          cut, text ? text : "(null)", want);
-            feeder_done(&f);
+            llm_feed_done(&f);
             llm_buf_free(&resp);
         }
     }
     /* the complete stream, for contrast: ok with usage */
     {
-        struct feeder f;
+        struct llm_feeder f;
         char head[128];
         struct llm_buf resp;
         llm_buf_init(&resp, 1 << 16);
@@ -993,17 +924,17 @@ static void test_cut_mid_stream(void **state)
                          body.len);
         llm_buf_append(&resp, head, (size_t)n);
         llm_buf_append(&resp, body.p, body.len);
-        feeder_init(&f);
-        open_conn(&f, 3, "api.openai.com");
-        msg(&f, 3, LLM_MSG_OUT, req, sizeof(req) - 1, 0);
-        msg(&f, 3, LLM_MSG_IN, resp.p, resp.len, 0);
+        llm_feed_init(&f);
+        llm_feed_open(&f, 3, "api.openai.com");
+        llm_feed_msg(&f, 3, LLM_MSG_OUT, req, sizeof(req) - 1, 0);
+        llm_feed_msg(&f, 3, LLM_MSG_IN, resp.p, resp.len, 0);
         assert_int_equal(f.sink.n, 1);
         assert_string_equal(llm_record_str(&f.sink.recs[0], LLM_F_STATUS), "ok");
         assert_string_equal(llm_record_str(&f.sink.recs[0], LLM_F_RESPONSE), "Hello, world!");
         assert_string_equal(llm_record_str(&f.sink.recs[0], LLM_F_FINISH_REASON), "stop");
         assert_int_equal(f.sink.recs[0].f[LLM_F_TOTAL_TOKENS].u.i, 10);
         assert_true(f.sink.recs[0].f[LLM_F_TTFT_MS].set);
-        feeder_done(&f);
+        llm_feed_done(&f);
         llm_buf_free(&resp);
     }
     llm_buf_free(&body);
@@ -1029,12 +960,12 @@ static void test_cut_corpus_stream(void **state)
     assert_non_null(full_text);
     assert_string_equal(full_text, "10 + 5 equals 15.");
     for (size_t cut = resp.len / 2; cut < resp.len - 5; cut += 97) {
-        struct feeder f;
-        feeder_init(&f);
-        open_conn(&f, 9, v.host);
-        msg(&f, 9, LLM_MSG_OUT, req.p, req.len, 0);
-        msg(&f, 9, LLM_MSG_IN, resp.p, cut, 0);
-        msg(&f, 9, LLM_MSG_CLOSE, NULL, 0, 0);
+        struct llm_feeder f;
+        llm_feed_init(&f);
+        llm_feed_open(&f, 9, v.host);
+        llm_feed_msg(&f, 9, LLM_MSG_OUT, req.p, req.len, 0);
+        llm_feed_msg(&f, 9, LLM_MSG_IN, resp.p, cut, 0);
+        llm_feed_msg(&f, 9, LLM_MSG_CLOSE, NULL, 0, 0);
         assert_int_equal(f.sink.n, 1);
         struct llm_record *r = &f.sink.recs[0];
         assert_string_equal(llm_record_str(r, LLM_F_STATUS), "incomplete");
@@ -1043,14 +974,13 @@ static void test_cut_corpus_stream(void **state)
         const char *t = llm_record_str(r, LLM_F_RESPONSE);
         assert_non_null(t);
         assert_memory_equal(t, full_text, strlen(t));
-        feeder_done(&f);
+        llm_feed_done(&f);
     }
     llm_record_clear(&full);
     llm_buf_free(&req);
     llm_buf_free(&resp);
     free_vec(&v);
 }
-
 
 /* Every streamed vector of every dialect, cut halfway through its response
  * and then closed: one record, "incomplete" / "connection_closed", with the
@@ -1082,12 +1012,12 @@ static void test_cut_every_stream(void **state)
         assert_int_equal(replay(&v, &req, &resp, whole, &full), 1);
         const char *full_text = llm_record_str(&full, LLM_F_RESPONSE);
 
-        struct feeder f;
-        feeder_init(&f);
-        open_conn(&f, 11, v.host);
-        msg(&f, 11, LLM_MSG_OUT, req.p, req.len, 0);
-        msg(&f, 11, LLM_MSG_IN, resp.p, resp.len / 2, 0);
-        msg(&f, 11, LLM_MSG_CLOSE, NULL, 0, 0);
+        struct llm_feeder f;
+        llm_feed_init(&f);
+        llm_feed_open(&f, 11, v.host);
+        llm_feed_msg(&f, 11, LLM_MSG_OUT, req.p, req.len, 0);
+        llm_feed_msg(&f, 11, LLM_MSG_IN, resp.p, resp.len / 2, 0);
+        llm_feed_msg(&f, 11, LLM_MSG_CLOSE, NULL, 0, 0);
         assert_int_equal(f.sink.n, 1);
         struct llm_record *r = &f.sink.recs[0];
         if (strcmp(llm_record_str(r, LLM_F_STATUS), "incomplete") ||
@@ -1102,7 +1032,7 @@ static void test_cut_every_stream(void **state)
         if (t && (!full_text || strncmp(t, full_text, strlen(t))))
             fail_msg("%s: partial text is not a prefix of the full text", v.name);
         cut_tested++;
-        feeder_done(&f);
+        llm_feed_done(&f);
         llm_record_clear(&full);
         llm_buf_free(&req);
         llm_buf_free(&resp);
@@ -1122,7 +1052,7 @@ static void test_big_request_long_stream(void **state)
     static const struct llm_core_opts small = {
         .max_body = 64 << 10, .max_parse = 64 << 20, .max_event = 4 << 20, .capture_content = 1};
     struct llm_buf req, body, resp;
-    struct feeder f;
+    struct llm_feeder f;
     char line[512];
     size_t big = 10 << 20;
 
@@ -1145,10 +1075,11 @@ static void test_big_request_long_stream(void **state)
     llm_buf_init(&resp, 4 << 20);
     APPEND(&resp, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n");
     for (int i = 0; i < 5000; i++) {
-        n = snprintf(line, sizeof(line),
-                     "data: {\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"index\":0,"
-                     "\"delta\":{\"content\":\"w%04dxxxxxxxxxxxxxxxxxxxx \"},\"finish_reason\":%s}]}\n\n",
-                     i, i == 4999 ? "\"length\"" : "null");
+        n = snprintf(
+            line, sizeof(line),
+            "data: {\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[{\"index\":0,"
+            "\"delta\":{\"content\":\"w%04dxxxxxxxxxxxxxxxxxxxx \"},\"finish_reason\":%s}]}\n\n",
+            i, i == 4999 ? "\"length\"" : "null");
         llm_buf_append(&resp, line, (size_t)n);
     }
     APPEND(&resp, "data: {\"model\":\"gpt-4o-mini-2024-07-18\",\"choices\":[],\"usage\":{"
@@ -1156,15 +1087,15 @@ static void test_big_request_long_stream(void **state)
                   "\n\ndata: [DONE]\n\n");
 #undef APPEND
 
-    memset(&f, 0, sizeof(f));
-    llm_conns_init(&f.cs, &small, sink_fn, &f.sink);
-    f.t = 1795805362000000000LL;
-    open_conn(&f, 5, "api.openai.com");
+    llm_feed_init_opts(&f, &small);
+    llm_feed_open(&f, 5, "api.openai.com");
     for (size_t off = 0; off < req.len; off += 16384)
-        msg(&f, 5, LLM_MSG_OUT, req.p + off, req.len - off < 16384 ? req.len - off : 16384, 0);
+        llm_feed_msg(&f, 5, LLM_MSG_OUT, req.p + off, req.len - off < 16384 ? req.len - off : 16384,
+                     0);
     for (size_t off = 0; off < resp.len; off += 4096)
-        msg(&f, 5, LLM_MSG_IN, resp.p + off, resp.len - off < 4096 ? resp.len - off : 4096, 0);
-    msg(&f, 5, LLM_MSG_CLOSE, NULL, 0, 0);
+        llm_feed_msg(&f, 5, LLM_MSG_IN, resp.p + off, resp.len - off < 4096 ? resp.len - off : 4096,
+                     0);
+    llm_feed_msg(&f, 5, LLM_MSG_CLOSE, NULL, 0, 0);
     assert_int_equal(f.sink.n, 1);
     struct llm_record *r = &f.sink.recs[0];
     assert_string_equal(llm_record_str(r, LLM_F_STATUS), "ok");
@@ -1175,7 +1106,8 @@ static void test_big_request_long_stream(void **state)
     assert_string_equal(llm_record_str(r, LLM_F_FINISH_REASON), "length");
     assert_true(r->f[LLM_F_TRUNCATED].u.b);
     assert_int_equal(r->f[LLM_F_REQUEST_BYTES].u.i, (int64_t)body.len);
-    const char *args = llm_record_str(r, LLM_F_COMPLETION_ARGS), *text = llm_record_str(r, LLM_F_RESPONSE);
+    const char *args = llm_record_str(r, LLM_F_COMPLETION_ARGS),
+               *text = llm_record_str(r, LLM_F_RESPONSE);
     assert_true(strlen(args) < (64 << 10) + 128);
     assert_non_null(strstr(args, "bytes truncated]"));
     assert_true(!strncmp(args, "{\"model\":\"gpt-4o-mini\"", 22));
@@ -1185,7 +1117,7 @@ static void test_big_request_long_stream(void **state)
     assert_non_null(strstr(text, "bytes truncated]"));
     assert_true(strlen(text) < (64 << 10) + 128);
     assert_true(!strcmp(text + strlen(text) - 26, "w4999xxxxxxxxxxxxxxxxxxxx "));
-    feeder_done(&f);
+    llm_feed_done(&f);
     llm_buf_free(&req);
     llm_buf_free(&body);
     llm_buf_free(&resp);
@@ -1195,8 +1127,9 @@ static void test_big_request_long_stream(void **state)
  * "malformed_response") and still carries what could be read. */
 static void test_malformed_bodies(void **state)
 {
-    static const char req[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
-                              "Content-Length: 39\r\n\r\n{\"model\":\"gpt-4o-mini\",\"stream\":false}";
+    static const char req[] =
+        "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+        "Content-Length: 39\r\n\r\n{\"model\":\"gpt-4o-mini\",\"stream\":false}";
     static const char *const types[] = {"application/json", "text/event-stream"};
     static const char *const bodies[] = {
         "{\"id\":\"x",
@@ -1207,15 +1140,15 @@ static void test_malformed_bodies(void **state)
 
     (void)state;
     for (size_t i = 0; i < 2; i++) {
-        struct feeder f;
-        feeder_init(&f);
-        open_conn(&f, 3, "api.openai.com");
-        msg(&f, 3, LLM_MSG_OUT, req, sizeof(req) - 1, 0);
+        struct llm_feeder f;
+        llm_feed_init(&f);
+        llm_feed_open(&f, 3, "api.openai.com");
+        llm_feed_msg(&f, 3, LLM_MSG_OUT, req, sizeof(req) - 1, 0);
         int len = snprintf(resp, sizeof(resp),
                            "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n%s",
                            types[i], strlen(bodies[i]), bodies[i]);
-        msg(&f, 3, LLM_MSG_IN, resp, (size_t)len, 0);
-        msg(&f, 3, LLM_MSG_CLOSE, NULL, 0, 0);
+        llm_feed_msg(&f, 3, LLM_MSG_IN, resp, (size_t)len, 0);
+        llm_feed_msg(&f, 3, LLM_MSG_CLOSE, NULL, 0, 0);
         assert_int_equal(f.sink.n, 1);
         struct llm_record *r = &f.sink.recs[0];
         assert_string_equal(llm_record_str(r, LLM_F_STATUS), "error");
@@ -1224,7 +1157,7 @@ static void test_malformed_bodies(void **state)
             assert_int_equal(r->f[LLM_F_INPUT_TOKENS].u.i, 3);
             assert_int_equal(r->f[LLM_F_OUTPUT_TOKENS].u.i, 4);
         }
-        feeder_done(&f);
+        llm_feed_done(&f);
     }
 }
 
@@ -1243,42 +1176,43 @@ static void test_lost_bytes(void **state)
     build_request(&v, &req, NULL);
     build_response(&v, FR_LENGTH, &resp);
     for (int where = 0; where < 4; where++) {
-        struct feeder f;
+        struct llm_feeder f;
         size_t half = resp.len / 2;
-        feeder_init(&f);
-        open_conn(&f, 4, v.host);
+        llm_feed_init(&f);
+        llm_feed_open(&f, 4, v.host);
         if (where == 0) {
             /* lost inside the response */
-            msg(&f, 4, LLM_MSG_OUT, req.p, req.len, 0);
-            msg(&f, 4, LLM_MSG_IN, resp.p, half, 0);
-            msg(&f, 4, LLM_MSG_IN, resp.p + half + 10, resp.len - half - 10, LLM_MSG_F_LOST);
+            llm_feed_msg(&f, 4, LLM_MSG_OUT, req.p, req.len, 0);
+            llm_feed_msg(&f, 4, LLM_MSG_IN, resp.p, half, 0);
+            llm_feed_msg(&f, 4, LLM_MSG_IN, resp.p + half + 10, resp.len - half - 10,
+                         LLM_MSG_F_LOST);
         } else if (where == 1) {
             /* lost inside the request */
-            msg(&f, 4, LLM_MSG_OUT, req.p, req.len / 2, 0);
-            msg(&f, 4, LLM_MSG_OUT, req.p + req.len / 2 + 1, req.len - req.len / 2 - 1,
-                LLM_MSG_F_LOST);
-            msg(&f, 4, LLM_MSG_IN, resp.p, resp.len, 0);
+            llm_feed_msg(&f, 4, LLM_MSG_OUT, req.p, req.len / 2, 0);
+            llm_feed_msg(&f, 4, LLM_MSG_OUT, req.p + req.len / 2 + 1, req.len - req.len / 2 - 1,
+                         LLM_MSG_F_LOST);
+            llm_feed_msg(&f, 4, LLM_MSG_IN, resp.p, resp.len, 0);
         } else if (where == 2) {
             /* the flag rides on the CLOSE */
-            msg(&f, 4, LLM_MSG_OUT, req.p, req.len, 0);
-            msg(&f, 4, LLM_MSG_IN, resp.p, half, 0);
+            llm_feed_msg(&f, 4, LLM_MSG_OUT, req.p, req.len, 0);
+            llm_feed_msg(&f, 4, LLM_MSG_IN, resp.p, half, 0);
         } else {
             /* the whole first request was lost: nothing to record */
-            msg(&f, 4, LLM_MSG_IN, resp.p, resp.len, LLM_MSG_F_LOST);
+            llm_feed_msg(&f, 4, LLM_MSG_IN, resp.p, resp.len, LLM_MSG_F_LOST);
         }
         if (where != 2) {
             assert_int_equal(f.sink.n, where == 3 ? 0 : 1);
             /* a complete exchange after the gap is not parsed */
-            msg(&f, 4, LLM_MSG_OUT, req.p, req.len, 0);
-            msg(&f, 4, LLM_MSG_IN, resp.p, resp.len, 0);
-            msg(&f, 4, LLM_MSG_CLOSE, NULL, 0, 0);
+            llm_feed_msg(&f, 4, LLM_MSG_OUT, req.p, req.len, 0);
+            llm_feed_msg(&f, 4, LLM_MSG_IN, resp.p, resp.len, 0);
+            llm_feed_msg(&f, 4, LLM_MSG_CLOSE, NULL, 0, 0);
         } else {
             assert_int_equal(f.sink.n, 0);
-            msg(&f, 4, LLM_MSG_CLOSE, NULL, 0, LLM_MSG_F_LOST);
+            llm_feed_msg(&f, 4, LLM_MSG_CLOSE, NULL, 0, LLM_MSG_F_LOST);
         }
         if (where == 3) {
             assert_int_equal(f.sink.n, 0);
-            feeder_done(&f);
+            llm_feed_done(&f);
             continue;
         }
         if (f.sink.n != 1)
@@ -1291,7 +1225,7 @@ static void test_lost_bytes(void **state)
             assert_int_equal(r->f[LLM_F_HTTP_STATUS].u.i, 200);
             assert_string_equal(llm_record_str(r, LLM_F_RESPONSE_MODEL), "gpt-3.5-turbo-0125");
         }
-        feeder_done(&f);
+        llm_feed_done(&f);
     }
     llm_buf_free(&req);
     llm_buf_free(&resp);
@@ -1324,12 +1258,12 @@ static void test_non_llm_request_on_same_connection(void **state)
     for (int order = 0; order < 2; order++) {
         for (int pipelined = 0; pipelined < 2; pipelined++) {
             for (size_t k = 1; k <= 8192; k = k * 4 + 1) {
-                struct feeder f;
+                struct llm_feeder f;
                 struct split sp = {k, 0, 0};
                 /* a second non-LLM request answered with an error */
                 const char *other_resp = order ? gone_resp : models_resp;
-                feeder_init(&f);
-                open_conn(&f, 5, "api.openai.com");
+                llm_feed_init(&f);
+                llm_feed_open(&f, 5, "api.openai.com");
                 if (pipelined) {
                     struct llm_buf out, in;
                     llm_buf_init(&out, 1 << 20);
@@ -1362,14 +1296,14 @@ static void test_non_llm_request_on_same_connection(void **state)
                         send_split(&f, 5, LLM_MSG_IN, other_resp, strlen(other_resp), &sp);
                     }
                 }
-                msg(&f, 5, LLM_MSG_CLOSE, NULL, 0, 0);
+                llm_feed_msg(&f, 5, LLM_MSG_CLOSE, NULL, 0, 0);
                 if (f.sink.n != 1)
                     fail_msg("order %d pipelined %d k=%zu: %d records", order, pipelined, k,
                              f.sink.n);
                 char ctx[64];
                 snprintf(ctx, sizeof(ctx), "order %d pipelined %d k=%zu", order, pipelined, k);
                 expect_ok(&v, &f.sink.recs[0], ctx);
-                feeder_done(&f);
+                llm_feed_done(&f);
             }
         }
     }
@@ -1387,20 +1321,20 @@ static void test_get_chat_completions_is_not_a_call(void **state)
     static const char list[] = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                                "Content-Length: 40\r\n\r\n"
                                "{\"object\":\"list\",\"data\":[],\"has_more\":0}";
-    struct feeder f;
+    struct llm_feeder f;
 
     (void)state;
     assert_int_equal(strlen(strstr(list, "\r\n\r\n") + 4), 40);
-    feeder_init(&f);
-    open_conn(&f, 6, "api.openai.com");
-    msg(&f, 6, LLM_MSG_OUT, get, sizeof(get) - 1, 0);
-    msg(&f, 6, LLM_MSG_IN, list, sizeof(list) - 1, 0);
-    msg(&f, 6, LLM_MSG_CLOSE, NULL, 0, 0);
+    llm_feed_init(&f);
+    llm_feed_open(&f, 6, "api.openai.com");
+    llm_feed_msg(&f, 6, LLM_MSG_OUT, get, sizeof(get) - 1, 0);
+    llm_feed_msg(&f, 6, LLM_MSG_IN, list, sizeof(list) - 1, 0);
+    llm_feed_msg(&f, 6, LLM_MSG_CLOSE, NULL, 0, 0);
     if (f.sink.n)
         fail_msg("%d record(s) for a GET listing, api=%s status=%s", f.sink.n,
                  llm_record_str(&f.sink.recs[0], LLM_F_API),
                  llm_record_str(&f.sink.recs[0], LLM_F_STATUS));
-    feeder_done(&f);
+    llm_feed_done(&f);
 }
 
 /* Expect: 100-continue: the interim response does not end the exchange. */
@@ -1418,37 +1352,37 @@ static void test_100_continue(void **state)
     build_response(&v, FR_LENGTH, &resp);
     size_t head = (size_t)(strstr(req.p, "\r\n\r\n") + 4 - req.p);
     for (size_t k = 1; k <= req.len + resp.len; k += (k < 64 ? 1 : 61)) {
-        struct feeder f;
+        struct llm_feeder f;
         struct split sp = {k, 0, 0};
-        feeder_init(&f);
-        open_conn(&f, 8, v.host);
+        llm_feed_init(&f);
+        llm_feed_open(&f, 8, v.host);
         send_split(&f, 8, LLM_MSG_OUT, req.p, head, &sp);
         send_split(&f, 8, LLM_MSG_IN, cont, sizeof(cont) - 1, &sp);
         assert_int_equal(f.sink.n, 0);
         send_split(&f, 8, LLM_MSG_OUT, req.p + head, req.len - head, &sp);
         send_split(&f, 8, LLM_MSG_IN, resp.p, resp.len, &sp);
         assert_int_equal(f.sink.n, 1);
-        msg(&f, 8, LLM_MSG_CLOSE, NULL, 0, 0);
+        llm_feed_msg(&f, 8, LLM_MSG_CLOSE, NULL, 0, 0);
         assert_int_equal(f.sink.n, 1);
         char ctx[32];
         snprintf(ctx, sizeof(ctx), "k=%zu", k);
         expect_ok(&v, &f.sink.recs[0], ctx);
-        feeder_done(&f);
+        llm_feed_done(&f);
     }
     /* the interim response in the same message as the final one */
     {
-        struct feeder f;
+        struct llm_feeder f;
         struct llm_buf in;
         llm_buf_init(&in, 1 << 20);
         llm_buf_append(&in, cont, sizeof(cont) - 1);
         llm_buf_append(&in, resp.p, resp.len);
-        feeder_init(&f);
-        open_conn(&f, 8, v.host);
-        msg(&f, 8, LLM_MSG_OUT, req.p, req.len, 0);
-        msg(&f, 8, LLM_MSG_IN, in.p, in.len, 0);
+        llm_feed_init(&f);
+        llm_feed_open(&f, 8, v.host);
+        llm_feed_msg(&f, 8, LLM_MSG_OUT, req.p, req.len, 0);
+        llm_feed_msg(&f, 8, LLM_MSG_IN, in.p, in.len, 0);
         assert_int_equal(f.sink.n, 1);
         expect_ok(&v, &f.sink.recs[0], "one message");
-        feeder_done(&f);
+        llm_feed_done(&f);
         llm_buf_free(&in);
     }
     llm_buf_free(&req);
@@ -1472,19 +1406,19 @@ static void test_close_delimited(void **state)
         build_request(&v, &req, NULL);
         build_response(&v, FR_CLOSE, &resp);
         for (size_t k = 1; k <= resp.len; k = k < 64 ? k + 1 : k * 2) {
-            struct feeder f;
+            struct llm_feeder f;
             struct split sp = {k, 0, 0};
-            feeder_init(&f);
-            open_conn(&f, 2, v.host);
+            llm_feed_init(&f);
+            llm_feed_open(&f, 2, v.host);
             send_split(&f, 2, LLM_MSG_OUT, req.p, req.len, &sp);
             send_split(&f, 2, LLM_MSG_IN, resp.p, resp.len, &sp);
             assert_int_equal(f.sink.n, 0); /* the body may go on */
-            msg(&f, 2, LLM_MSG_CLOSE, NULL, 0, 0);
+            llm_feed_msg(&f, 2, LLM_MSG_CLOSE, NULL, 0, 0);
             assert_int_equal(f.sink.n, 1);
             char ctx[32];
             snprintf(ctx, sizeof(ctx), "close-delimited k=%zu", k);
             expect_ok(&v, &f.sink.recs[0], ctx);
-            feeder_done(&f);
+            llm_feed_done(&f);
         }
         llm_buf_free(&req);
         llm_buf_free(&resp);
@@ -1497,7 +1431,7 @@ static void test_interleaved_connections(void **state)
 {
     struct vec a, b;
     struct llm_buf ra, sa, rb, sb;
-    struct feeder f;
+    struct llm_feeder f;
 
     (void)state;
     load_or_fail("openai_chat_stream_2", &a);
@@ -1510,29 +1444,29 @@ static void test_interleaved_connections(void **state)
     build_response(&a, FR_CHUNKED, &sa);
     build_request(&b, &rb, NULL);
     build_response(&b, FR_LENGTH, &sb);
-    feeder_init(&f);
-    open_conn(&f, 100, a.host);
-    open_conn(&f, 356, b.host); /* same hash bucket as 100 */
+    llm_feed_init(&f);
+    llm_feed_open(&f, 100, a.host);
+    llm_feed_open(&f, 356, b.host); /* same hash bucket as 100 */
     size_t max = ra.len + sa.len > rb.len + sb.len ? ra.len + sa.len : rb.len + sb.len;
     for (size_t i = 0; i < max; i++) {
         if (i < ra.len)
-            msg(&f, 100, LLM_MSG_OUT, ra.p + i, 1, 0);
+            llm_feed_msg(&f, 100, LLM_MSG_OUT, ra.p + i, 1, 0);
         else if (i - ra.len < sa.len)
-            msg(&f, 100, LLM_MSG_IN, sa.p + i - ra.len, 1, 0);
+            llm_feed_msg(&f, 100, LLM_MSG_IN, sa.p + i - ra.len, 1, 0);
         if (i < rb.len)
-            msg(&f, 356, LLM_MSG_OUT, rb.p + i, 1, 0);
+            llm_feed_msg(&f, 356, LLM_MSG_OUT, rb.p + i, 1, 0);
         else if (i - rb.len < sb.len)
-            msg(&f, 356, LLM_MSG_IN, sb.p + i - rb.len, 1, 0);
+            llm_feed_msg(&f, 356, LLM_MSG_IN, sb.p + i - rb.len, 1, 0);
     }
     assert_int_equal(f.sink.n, 2);
     /* b is shorter: it finished first */
     expect_ok(&b, &f.sink.recs[0], "interleaved b");
     expect_ok(&a, &f.sink.recs[1], "interleaved a");
     /* messages for unknown connections are ignored */
-    msg(&f, 999, LLM_MSG_OUT, ra.p, ra.len, 0);
-    msg(&f, 999, LLM_MSG_CLOSE, NULL, 0, 0);
+    llm_feed_msg(&f, 999, LLM_MSG_OUT, ra.p, ra.len, 0);
+    llm_feed_msg(&f, 999, LLM_MSG_CLOSE, NULL, 0, 0);
     assert_int_equal(f.sink.n, 2);
-    feeder_done(&f);
+    llm_feed_done(&f);
     llm_buf_free(&ra);
     llm_buf_free(&sa);
     llm_buf_free(&rb);
@@ -1634,17 +1568,17 @@ static void test_head_request(void **state)
     llm_buf_append(&in, head_resp, sizeof(head_resp) - 1);
     build_response(&v, FR_LENGTH, &in);
     for (size_t k = 1; k <= in.len; k = k < 32 ? k + 1 : k * 2) {
-        struct feeder f;
+        struct llm_feeder f;
         struct split sp = {k, 0, 0};
-        feeder_init(&f);
-        open_conn(&f, 12, v.host);
+        llm_feed_init(&f);
+        llm_feed_open(&f, 12, v.host);
         send_split(&f, 12, LLM_MSG_OUT, out.p, out.len, &sp);
         send_split(&f, 12, LLM_MSG_IN, in.p, in.len, &sp);
         assert_int_equal(f.sink.n, 1);
-        msg(&f, 12, LLM_MSG_CLOSE, NULL, 0, 0);
+        llm_feed_msg(&f, 12, LLM_MSG_CLOSE, NULL, 0, 0);
         assert_int_equal(f.sink.n, 1);
         expect_ok(&v, &f.sink.recs[0], "after HEAD");
-        feeder_done(&f);
+        llm_feed_done(&f);
     }
     llm_buf_free(&out);
     llm_buf_free(&in);
@@ -1656,19 +1590,19 @@ static void test_close_all(void **state)
 {
     struct vec v;
     struct llm_buf req;
-    struct feeder f;
+    struct llm_feeder f;
 
     (void)state;
     load_or_fail("openai_chat_nostream_1", &v);
     llm_buf_init(&req, 1 << 20);
     build_request(&v, &req, NULL);
-    feeder_init(&f);
-    open_conn(&f, 10, v.host);
-    open_conn(&f, 11, v.host);
-    open_conn(&f, 12, v.host);
-    msg(&f, 10, LLM_MSG_OUT, req.p, req.len, 0);
-    msg(&f, 11, LLM_MSG_OUT, req.p, req.len, 0);
-    msg(&f, 11, LLM_MSG_OUT, req.p, req.len, 0); /* two waiting on one connection */
+    llm_feed_init(&f);
+    llm_feed_open(&f, 10, v.host);
+    llm_feed_open(&f, 11, v.host);
+    llm_feed_open(&f, 12, v.host);
+    llm_feed_msg(&f, 10, LLM_MSG_OUT, req.p, req.len, 0);
+    llm_feed_msg(&f, 11, LLM_MSG_OUT, req.p, req.len, 0);
+    llm_feed_msg(&f, 11, LLM_MSG_OUT, req.p, req.len, 0); /* two waiting on one connection */
     assert_int_equal(f.cs.count, 3);
     llm_conns_close_all(&f.cs, "process_exit", f.t, f.t);
     assert_int_equal(f.cs.count, 0);
@@ -1679,7 +1613,7 @@ static void test_close_all(void **state)
         assert_string_equal(llm_record_str(&f.sink.recs[i], LLM_F_REQUEST_MODEL), "gpt-3.5-turbo");
         assert_false(f.sink.recs[i].f[LLM_F_HTTP_STATUS].set);
     }
-    feeder_done(&f);
+    llm_feed_done(&f);
     llm_buf_free(&req);
     free_vec(&v);
 }
