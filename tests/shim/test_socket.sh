@@ -68,5 +68,15 @@ assert recs[0]["exe"].endswith("curl") and "python3" in recs[2]["exe"]
 assert "sk-plain" not in open(sys.argv[1]).read()
 PYC
 
+# LLMOPS_HOSTS names a self-hosted server: its calls carry that provider
+LLMOPS_HOSTS="127.0.0.1=vllm" LLMOPS_DB=$tmp/db_hosts LD_PRELOAD=$SHIM \
+  bash -c "$(declare -f run_py); PY=$PY tmp=$tmp url=$url run_py" >/dev/null
+if [ "$("$LLMOPS" export --db "$tmp/db_hosts" | "$PY" -c 'import json,sys
+print(",".join(json.loads(l)["provider"] for l in sys.stdin))')" = vllm ]; then
+  ok "LLMOPS_HOSTS: provider named by the user"
+else
+  bad "LLMOPS_HOSTS not applied"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
