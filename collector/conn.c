@@ -126,6 +126,14 @@ void llm_conns_feed(struct llm_conns *cs, const struct llm_msg *m)
     if (m->kind == LLM_MSG_OPEN) {
         if (c) /* an id is never reused; a second OPEN would be a bug upstream */
             return;
+        if (m->len == sizeof(struct llm_open_info) &&
+            ((const struct llm_open_info *)m->data)->opaque) {
+            /* TLS we cannot see into: say so, there will be no bytes */
+            struct llm_record r;
+            llm_exchange_opaque((const struct llm_open_info *)m->data, m->ts_ns, &r);
+            cs->sink(cs->ctx, &r);
+            return;
+        }
         c = calloc(1, sizeof(*c));
         if (!c)
             return;

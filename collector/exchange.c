@@ -349,6 +349,36 @@ void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int
     llm_exchange_free(x);
 }
 
+void llm_exchange_opaque(const struct llm_open_info *info, int64_t t, struct llm_record *out)
+{
+    char ts[LLM_RFC3339_LEN], id[LLM_ULID_LEN], msg[512];
+    const char *provider = llm_provider_for_host(info->sni, strlen(info->sni));
+    uint8_t ulid[16];
+
+    llm_record_init(out);
+    llm_ulid_new(ulid, t);
+    llm_ulid_format(ulid, id);
+    llm_record_set_cstr(out, LLM_F_OPERATION_ID, id);
+    llm_record_set_int(out, LLM_F_SCHEMA_VERSION, LLM_SCHEMA_VERSION);
+    llm_rfc3339(t, ts);
+    llm_record_set_cstr(out, LLM_F_TIMESTAMP, ts);
+    llm_record_set_cstr(out, LLM_F_PROVIDER, provider ? provider : "openai_compatible");
+    llm_record_set_cstr(out, LLM_F_SERVER_ADDRESS, info->sni);
+    if (info->port)
+        llm_record_set_int(out, LLM_F_SERVER_PORT, info->port);
+    llm_record_set_cstr(out, LLM_F_CAPTURE, "socket");
+    llm_record_set_cstr(out, LLM_F_STATUS, "not_observable");
+    llm_record_set_cstr(out, LLM_F_ERROR_TYPE, "tls_not_hooked");
+    snprintf(msg, sizeof(msg),
+             "TLS to %s through a TLS library llmops cannot hook (statically linked OpenSSL or "
+             "BoringSSL, rustls, GnuTLS...): calls to this host are not recorded; see llmops "
+             "doctor",
+             info->sni);
+    llm_record_set_cstr(out, LLM_F_ERROR_MESSAGE, msg);
+    llm_record_set_cstr(out, LLM_F_USAGE_SOURCE, "missing");
+    llm_record_set_bool(out, LLM_F_TRUNCATED, 0);
+}
+
 void llm_exchange_free(struct llm_exchange *x)
 {
     if (!x)

@@ -26,6 +26,7 @@ enum llm_msg_kind {
 struct llm_open_info {
     int capture; /* LLM_CAPTURE_* */
     int tls;
+    int opaque; /* TLS to an LLM host through a library we cannot hook: no bytes follow */
     int port; /* peer port, 0 when unknown */
     char sni[256];
 };

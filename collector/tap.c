@@ -11,18 +11,34 @@
  * parent's entries rather than freeing them. */
 #include "tap.h"
 #include "classify.h"
+#include "providers.h"
+#include "tlshello.h"
 #include "err.h"
 #include "log.h"
 #include "util.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define NBUCKETS 4096
 #define NSTRIPES 64
 
-enum { ST_UNKNOWN, ST_OTHER, ST_WATCHED };
+/* ST_OPAQUE: TLS to an LLM host that we see only as TLS records (the socket
+ * hooks saw a ClientHello no SSL hook took part in); reported when it ends,
+ * unless an SSL hook saw a connection to the same host meanwhile (Python's
+ * asyncio sends OpenSSL's memory-BIO records through plain sockets). */
+enum { ST_UNKNOWN, ST_OTHER, ST_WATCHED, ST_OPAQUE };
+
+#define SNI_SET 64
+struct sni_set {
+    char host[SNI_SET][256];
+    unsigned n;
+};
+static struct sni_set ssl_seen;  /* hosts an SSL hook described */
+static struct sni_set reported;  /* hosts already reported not_observable */
+static pthread_mutex_t sni_mu = PTHREAD_MUTEX_INITIALIZER;
 
 struct tap_conn {
     struct tap_conn *next;
@@ -59,6 +75,21 @@ void llm_tap_init(const struct llm_tap_config *cfg)
     for (int i = 0; i < NSTRIPES; i++)
         pthread_mutex_init(&stripes[i], NULL);
     llm_queue_init(&queue, cfg->queue_max);
+}
+
+static int sni_has(const struct sni_set *set, const char *host)
+{
+    unsigned n = set->n < SNI_SET ? set->n : SNI_SET;
+    for (unsigned i = 0; i < n; i++)
+        if (!strcmp(set->host[i], host))
+            return 1;
+    return 0;
+}
+
+static void sni_add(struct sni_set *set, const char *host)
+{
+    if (!sni_has(set, host))
+        snprintf(set->host[set->n++ % SNI_SET], sizeof(set->host[0]), "%s", host);
 }
 
 static void push(struct tap_conn *c, enum llm_msg_kind kind, const void *data, size_t len,
@@ -107,6 +138,22 @@ static int classify(struct tap_conn *c, llm_tap_describe_fn describe, uintptr_t 
         c->info.capture = c->capture;
         if (describe)
             describe(key, &c->info);
+        if (c->info.sni[0] && c->capture != LLM_CAPTURE_SOCKET) {
+            pthread_mutex_lock(&sni_mu);
+            sni_add(&ssl_seen, c->info.sni);
+            pthread_mutex_unlock(&sni_mu);
+        }
+    }
+    if (c->capture == LLM_CAPTURE_SOCKET && c->hlen && (unsigned char)c->head[0] == 0x16) {
+        char sni[256];
+        int r = llm_tls_sni((const unsigned char *)c->head, c->hlen, sni, sizeof(sni));
+        if (r == LLM_EPARTIAL)
+            return c->hlen < LLM_CLASS_HEAD_MAX ? LLM_CLASS_MORE : LLM_CLASS_OTHER;
+        if (r == 1 && llm_provider_for_host(sni, strlen(sni))) {
+            snprintf(c->info.sni, sizeof(c->info.sni), "%s", sni);
+            c->state = ST_OPAQUE;
+        }
+        return LLM_CLASS_OTHER;
     }
     return llm_classify(c->head, c->hlen, c->info.sni[0] ? c->info.sni : NULL);
 }
@@ -125,7 +172,7 @@ void llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captu
     pthread_mutex_lock(mu);
     for (c = buckets[b]; c && c->key != key; c = c->next)
         ;
-    if (c && c->state == ST_OTHER)
+    if (c && (c->state == ST_OTHER || c->state == ST_OPAQUE))
         goto unlock;
     ts = llm_now_ns();
     mono = llm_mono_ns();
@@ -171,7 +218,8 @@ void llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captu
         if (cls == LLM_CLASS_MORE && take == len)
             goto unlock;
         if (cls != LLM_CLASS_LLM) {
-            c->state = ST_OTHER;
+            if (c->state != ST_OPAQUE)
+                c->state = ST_OTHER;
             goto free_head;
         }
         c->state = ST_WATCHED;
@@ -202,11 +250,36 @@ add_other:
     goto unlock;
 }
 
+/* One not_observable record per host and process, unless an SSL hook saw
+ * the same host (then the TLS records were OpenSSL's, sent through a plain
+ * socket by the application). Called with the stripe held; returns 1 when a
+ * record was queued and the collector must be started. */
+static int report_opaque(struct tap_conn *c)
+{
+    int fresh;
+
+    if (__atomic_load_n(&disabled, __ATOMIC_RELAXED))
+        return 0;
+    pthread_mutex_lock(&sni_mu);
+    fresh = !sni_has(&ssl_seen, c->info.sni) && !sni_has(&reported, c->info.sni);
+    if (fresh)
+        sni_add(&reported, c->info.sni);
+    pthread_mutex_unlock(&sni_mu);
+    if (!fresh)
+        return 0;
+    c->info.opaque = 1;
+    c->info.capture = LLM_CAPTURE_SOCKET;
+    push(c, LLM_MSG_OPEN, &c->info, sizeof(c->info), c->t0_ns, c->t0_mono);
+    push(c, LLM_MSG_CLOSE, NULL, 0, llm_now_ns(), llm_mono_ns());
+    return 1;
+}
+
 void llm_tap_close(uintptr_t key)
 {
     size_t b = bucket_of(key);
     pthread_mutex_t *mu = &stripes[b % NSTRIPES];
     struct tap_conn **pp, *c = NULL;
+    int start = 0;
 
     pthread_mutex_lock(mu);
     for (pp = &buckets[b]; *pp; pp = &(*pp)->next) {
@@ -218,11 +291,34 @@ void llm_tap_close(uintptr_t key)
     }
     if (c && c->state == ST_WATCHED && !__atomic_load_n(&disabled, __ATOMIC_RELAXED))
         push(c, LLM_MSG_CLOSE, NULL, 0, llm_now_ns(), llm_mono_ns());
+    if (c && c->state == ST_OPAQUE)
+        start = report_opaque(c);
     pthread_mutex_unlock(mu);
     if (c) {
         free(c->head);
         free(c);
     }
+    if (start)
+        ensure_started();
+}
+
+void llm_tap_report_opaque(void)
+{
+    int start = 0;
+
+    for (size_t b = 0; b < NBUCKETS; b++) {
+        pthread_mutex_t *mu = &stripes[b % NSTRIPES];
+        pthread_mutex_lock(mu);
+        for (struct tap_conn *c = buckets[b]; c; c = c->next) {
+            if (c->state == ST_OPAQUE) {
+                start |= report_opaque(c);
+                c->state = ST_OTHER;
+            }
+        }
+        pthread_mutex_unlock(mu);
+    }
+    if (start)
+        ensure_started();
 }
 
 int llm_tap_watched(uintptr_t key)
@@ -252,6 +348,9 @@ void llm_tap_atfork_child(void)
     for (int i = 0; i < NSTRIPES; i++)
         pthread_mutex_init(&stripes[i], NULL);
     pthread_mutex_init(&start_mu, NULL);
+    pthread_mutex_init(&sni_mu, NULL);
+    memset(&ssl_seen, 0, sizeof(ssl_seen));
+    memset(&reported, 0, sizeof(reported));
     llm_queue_reset(&queue);
     started = 0;
     disabled = 0;

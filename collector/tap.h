@@ -36,6 +36,10 @@ void llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captu
 void llm_tap_close(uintptr_t key);
 /* Non-zero while the key is a watched (LLM) connection. */
 int llm_tap_watched(uintptr_t key);
+/* Reports the connections still open that went to an LLM host through a
+ * TLS library we cannot hook (one "not_observable" record per host). Called
+ * at exit, before the collector's last flush. */
+void llm_tap_report_opaque(void);
 /* Stops tapping for good (the collector failed or the process is exiting). */
 void llm_tap_disable(void);
 /* Forked child: forget every connection and the queue, start over lazily. */

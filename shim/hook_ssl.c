@@ -136,6 +136,41 @@ LLM_EXPORT int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *writt
     return rc;
 }
 
+/* The handshake carries no HTTP, but its records go out through the socket
+ * layer: with the guard set, the socket hooks do not mistake OpenSSL's own
+ * ClientHello for TLS they cannot see into. */
+LLM_EXPORT int SSL_connect(SSL *ssl)
+{
+    int rc;
+
+    llm_shim_init();
+    llm_real_resolve_ssl();
+    if (!real_ssl.SSL_connect)
+        return missing();
+    if (llm_shim_bypass())
+        return real_ssl.SSL_connect(ssl);
+    llm_in_hook = 1;
+    rc = real_ssl.SSL_connect(ssl);
+    llm_in_hook = 0;
+    return rc;
+}
+
+LLM_EXPORT int SSL_do_handshake(SSL *ssl)
+{
+    int rc;
+
+    llm_shim_init();
+    llm_real_resolve_ssl();
+    if (!real_ssl.SSL_do_handshake)
+        return missing();
+    if (llm_shim_bypass())
+        return real_ssl.SSL_do_handshake(ssl);
+    llm_in_hook = 1;
+    rc = real_ssl.SSL_do_handshake(ssl);
+    llm_in_hook = 0;
+    return rc;
+}
+
 LLM_EXPORT int SSL_shutdown(SSL *ssl)
 {
     int rc;

@@ -66,6 +66,8 @@ static void resolve_ssl(void)
     R(SSL_read_ex);
     R(SSL_write_ex);
     R(SSL_shutdown);
+    R(SSL_connect);
+    R(SSL_do_handshake);
     R(SSL_free);
 #undef R
     /* helpers we call but do not hook */

@@ -20,6 +20,8 @@ struct llm_real_ssl {
     int (*SSL_read_ex)(SSL *, void *, size_t, size_t *);
     int (*SSL_write_ex)(SSL *, const void *, size_t, size_t *);
     int (*SSL_shutdown)(SSL *);
+    int (*SSL_connect)(SSL *);
+    int (*SSL_do_handshake)(SSL *);
     void (*SSL_free)(SSL *);
     const char *(*SSL_get_servername)(const SSL *, const int);
     int (*SSL_get_fd)(const SSL *);

@@ -36,6 +36,7 @@ static int init_done;
 static struct core_api core;
 static int flush_timeout_ms = 3000;
 static pid_t core_pid; /* the process whose collector is running */
+static pid_t init_pid; /* the process the shim was set up in */
 
 static long env_long(const char *name, long dflt, long min, long max)
 {
@@ -56,6 +57,11 @@ static long env_long(const char *name, long dflt, long min, long max)
 static void at_exit(void)
 {
     /* a vfork child shares our memory but not our collector: hands off */
+    if (getpid() != init_pid)
+        return;
+    /* TLS to LLM hosts we could not see into: one record each (this may be
+     * the first thing that starts the collector) */
+    llm_tap_report_opaque();
     if (!core_pid || getpid() != core_pid)
         return;
     /* Stop tapping first: bytes arriving from other threads now would only
@@ -114,7 +120,6 @@ static int start_core(struct llm_queue *q)
             memset(&core, 0, sizeof(core));
             return LLM_ENOCORE;
         }
-        atexit(at_exit);
     }
     rc = core.start(q, collector_thread_init);
     if (!rc)
@@ -130,6 +135,7 @@ void llm_shim_exit_flush(void)
 static void atfork_child(void)
 {
     core_pid = 0;
+    init_pid = getpid();
     llm_tap_atfork_child();
     llm_curl_atfork_child();
     if (core.atfork_child)
@@ -152,10 +158,11 @@ static void init(void)
     cfg.queue_max = (size_t)env_long("LLMOPS_QUEUE_MAX", 64L << 20, 1L << 16, 1L << 34);
     cfg.start = start_core;
     llm_tap_init(&cfg);
-    if (pthread_atfork(NULL, NULL, atfork_child)) {
-        llm_log("pthread_atfork failed; staying pass-through");
+    if (pthread_atfork(NULL, NULL, atfork_child) || atexit(at_exit)) {
+        llm_log("pthread_atfork/atexit failed; staying pass-through");
         llm_shim_off = 1;
     }
+    init_pid = getpid();
 done:
     __atomic_store_n(&init_done, 1, __ATOMIC_RELEASE);
 }
