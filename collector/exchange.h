@@ -51,5 +51,8 @@ void llm_exchange_response_end(struct llm_exchange *x, int64_t t, int64_t m);
 void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int64_t m,
                          struct llm_record *out);
 void llm_exchange_free(struct llm_exchange *x);
+/* The record for a connection to an LLM host through a TLS library we
+ * cannot hook: status "not_observable", naming the host, at time t. */
+void llm_exchange_opaque(const struct llm_open_info *info, int64_t t, struct llm_record *out);
 
 #endif
