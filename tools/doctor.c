@@ -276,8 +276,8 @@ int llm_doctor_run(const char *program)
         how = "no TLS library linked: plain HTTP is observable through the socket hooks; HTTPS "
               "is observable only if the program loads the system libssl at run time";
     } else {
-        how = "HTTPS not observable (TLS out of reach); plain HTTP observable through the "
-              "socket hooks";
+        how = "HTTPS not observable (TLS out of reach): each LLM host it reaches over TLS is "
+              "recorded once as not_observable; plain HTTP observable through the socket hooks";
     }
     printf("verdict: %s\n", how);
     return observable ? 0 : 1;
