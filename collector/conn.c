@@ -87,8 +87,7 @@ static void sniff(struct llm_conns *cs, struct llm_conn *c, const struct llm_msg
 {
     size_t k = 0;
 
-    while (k < m->len && c->pre_n + k < LLM_H2_PREFACE_LEN &&
-           m->data[k] == preface[c->pre_n + k])
+    while (k < m->len && c->pre_n + k < LLM_H2_PREFACE_LEN && m->data[k] == preface[c->pre_n + k])
         k++;
     if (!c->pre_n) {
         c->pre_t = m->ts_ns;

@@ -153,8 +153,7 @@ struct llm_h1conn *llm_h1conn_new(struct llm_conns *cs, const struct llm_open_in
     return s;
 }
 
-int llm_h1conn_feed(struct llm_h1conn *s, int kind, const char *p, size_t n, int64_t t,
-                    int64_t m)
+int llm_h1conn_feed(struct llm_h1conn *s, int kind, const char *p, size_t n, int64_t t, int64_t m)
 {
     if (s->dead)
         return 0;

@@ -16,8 +16,7 @@ struct llm_h1conn *llm_h1conn_new(struct llm_conns *cs, const struct llm_open_in
 /* Bytes of one direction (LLM_MSG_OUT or LLM_MSG_IN) seen at t/m. Returns 0,
  * or LLM_EPARSE when the stream is not HTTP/1.1 (the caller then calls
  * llm_h1conn_fail). */
-int llm_h1conn_feed(struct llm_h1conn *s, int kind, const char *p, size_t n, int64_t t,
-                    int64_t m);
+int llm_h1conn_feed(struct llm_h1conn *s, int kind, const char *p, size_t n, int64_t t, int64_t m);
 /* Stop parsing: exchanges still open become incomplete records (error_type
  * why); later bytes are ignored. */
 void llm_h1conn_fail(struct llm_h1conn *s, const char *why, int64_t t, int64_t m);

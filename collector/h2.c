@@ -25,8 +25,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { T_DATA, T_HEADERS, T_PRIORITY, T_RST_STREAM, T_SETTINGS, T_PUSH_PROMISE, T_PING,
-       T_GOAWAY, T_WINDOW_UPDATE, T_CONTINUATION };
+enum {
+    T_DATA,
+    T_HEADERS,
+    T_PRIORITY,
+    T_RST_STREAM,
+    T_SETTINGS,
+    T_PUSH_PROMISE,
+    T_PING,
+    T_GOAWAY,
+    T_WINDOW_UPDATE,
+    T_CONTINUATION
+};
 
 #define FL_END_STREAM 0x1
 #define FL_END_HEADERS 0x4
@@ -38,8 +48,9 @@ enum { T_DATA, T_HEADERS, T_PRIORITY, T_RST_STREAM, T_SETTINGS, T_PUSH_PROMISE, 
 struct stream {
     uint32_t id; /* 0: a free slot */
     struct llm_exchange *x;
-    int req_done;  /* the request's END_STREAM was seen */
-    int resp_head; /* the final (non-1xx) response head was seen */
+    int req_done;      /* the request's END_STREAM was seen */
+    int resp_head;     /* the final (non-1xx) response head was seen */
+    int64_t resp_left; /* body bytes still due by content-length, or -1 */
 };
 
 struct dir {
@@ -72,8 +83,8 @@ struct llm_h2 {
     int dead;
 };
 
-static const char *const methods[] = {"GET",     "POST",    "PUT",   "PATCH", "DELETE",
-                                      "HEAD",    "OPTIONS", "TRACE", "CONNECT"};
+static const char *const methods[] = {"GET",  "POST",    "PUT",   "PATCH",  "DELETE",
+                                      "HEAD", "OPTIONS", "TRACE", "CONNECT"};
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -134,6 +145,30 @@ static void request_head(struct llm_h2 *h, struct dir *d)
     st->x = x;
 }
 
+/* The content-length header's value, or -1 when absent or not a number. */
+static int64_t content_length(const struct llm_h1_head *hd)
+{
+    size_t n = 0;
+    const char *v = llm_h1_header(hd, "content-length", &n);
+    int64_t cl = 0;
+
+    if (!v || !n || n > 15)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9')
+            return -1;
+        cl = cl * 10 + (v[i] - '0');
+    }
+    return cl;
+}
+
+static void response_end(struct llm_h2 *h, struct stream *st)
+{
+    st->x->call.now_mono = h->now_m;
+    llm_exchange_response_end(st->x, h->now_t, h->now_m);
+    emit(h, st, NULL);
+}
+
 static void response_head(struct llm_h2 *h, struct dir *d)
 {
     struct stream *st = find(h, d->block_sid);
@@ -143,6 +178,7 @@ static void response_head(struct llm_h2 *h, struct dir *d)
     if (d->head.status >= 100 && d->head.status < 200) /* interim: the answer follows */
         return;
     st->resp_head = 1;
+    st->resp_left = content_length(&d->head);
     llm_exchange_response_head(st->x, &d->head);
     if (d->head.truncated)
         st->x->call.truncated = 1;
@@ -160,6 +196,10 @@ static void stream_body(struct llm_h2 *h, struct dir *d, const char *p, size_t n
     } else if (st->resp_head) {
         st->x->call.now_mono = h->now_m; /* first-token time */
         llm_exchange_response_body(st->x, p, n);
+        /* complete at content-length: a client may stop reading (and close)
+         * before the END_STREAM that a server sends in a frame of its own */
+        if (st->resp_left >= 0 && (st->resp_left -= (int64_t)n) <= 0)
+            response_end(h, st);
     }
 }
 
@@ -179,9 +219,7 @@ static void stream_end(struct llm_h2 *h, struct dir *d, uint32_t sid)
         emit(h, st, "parse_error");
         return;
     }
-    st->x->call.now_mono = h->now_m;
-    llm_exchange_response_end(st->x, h->now_t, h->now_m);
-    emit(h, st, NULL);
+    response_end(h, st);
 }
 
 /* --- header blocks --- */

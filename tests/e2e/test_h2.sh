@@ -16,6 +16,7 @@ pf=$E2E_TMP/server.port
   --cert "$E2E_TMP/certs/server.pem" --key "$E2E_TMP/certs/server.key" \
   --log "$E2E_TMP/server.log" 2>>"$E2E_TMP/server.err" &
 SERVER_PID=$!
+SERVER_PIDS+=("$SERVER_PID")
 for ((i = 0; i < 200; i++)); do
   [[ -s $pf ]] && break
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$E2E_TMP/server.err" >&2; fail "server died"; }
@@ -51,56 +52,64 @@ for f in "$CORPUS"/openai_chat_*.json "$CORPUS"/openai_chat-error_*.json; do
 done
 log "${#calls[@]} curl --http2 calls OK"
 
-# Several streams at once on one connection. Each body goes to its own file
-# (stdout would interleave); the -w lines come in completion order, so sorted.
+# Several streams at once on one connection (--parallel spans the --next
+# sections). Each body goes to its own file (stdout would interleave); the -w
+# lines come in completion order, so they are sorted.
 par=(openai_chat_nostream_1 openai_chat_stream_2 openai_chat-error_nostream_2
   openai_chat_nostream_4 openai_chat_stream_1 openai_chat_stream_3)
 parallel() {
-  local dir i=0 args=()
+  local dir i=0 args=(--parallel --parallel-max 10)
   dir=$(mktemp -d "$E2E_TMP/par.XXXXXX")
   for v in "${par[@]}"; do
-    args+=(--data-binary @"$(body "$v")" -o "$dir/$((i++))" "$URL")
+    ((i == 0)) || args+=(--next)
+    args+=("${OPTS[@]}" --no-progress-meter -w '[%{http_version} %{http_code} %{num_connects}]\n'
+      --data-binary @"$(body "$v")" -o "$dir/$((i++))" "$URL")
   done
-  curl --parallel --parallel-max 10 "${OPTS[@]}" -w '[%{http_version} %{http_code} %{num_connects}]\n' \
-    "${args[@]}" | sort
+  curl "${args[@]}" | sort
   for ((i = 0; i < ${#par[@]}; i++)); do cat "$dir/$i"; echo; done
 }
 same_output parallel "$DB" parallel
 [[ $SAME_OUTPUT_RC == 0 ]] || fail "parallel: curl exited $SAME_OUTPUT_RC"
 [[ $(grep -c '^\[2 [0-9]* 1\]$' "$E2E_TMP/out/parallel.shim") == 1 &&
   $(grep -c '^\[2 [0-9]* 0\]$' "$E2E_TMP/out/parallel.shim") == $((${#par[@]} - 1)) ]] ||
-  fail "parallel: not multiplexed on one connection: $(grep '^\[' "$E2E_TMP/out/parallel.shim" | tr '\n' ' ')"
+  fail "parallel: not multiplexed on one connection:" \
+    "$(grep '^\[' "$E2E_TMP/out/parallel.shim" | tr '\n' ' ')"
 calls+=("${par[@]}")
 log "curl --parallel: ${#par[@]} streams on one connection OK"
 
 # httpx: sequential and concurrent streams, and one reset by the server.
 hx=(openai_chat_nostream_1 openai_chat_stream_2 openai_chat-error_nostream_1
   openai_chat_stream_3 openai_chat_nostream_2)
+reset=openai_chat_stream_1 # the server resets it after two events
 same_output httpx "$DB" "$PY" "$E2E_DIR/h2_client.py" --port "$PORT" --ca "$CA" --key "$KEY" \
-  --corpus "$CORPUS" --reset openai_chat_stream_1 "${hx[@]}"
-[[ $SAME_OUTPUT_RC == 0 ]] || { cat "$E2E_TMP/out/httpx.shim.err" >&2; fail "h2_client.py exited $SAME_OUTPUT_RC"; }
-grep -qx '== reset openai_chat_stream_1: RemoteProtocolError' "$E2E_TMP/out/httpx.shim" ||
+  --corpus "$CORPUS" --reset "$reset" "${hx[@]}"
+if [[ $SAME_OUTPUT_RC != 0 ]]; then
+  cat "$E2E_TMP/out/httpx.shim.err" >&2
+  fail "h2_client.py exited $SAME_OUTPUT_RC"
+fi
+grep -qx "== reset $reset: RemoteProtocolError" "$E2E_TMP/out/httpx.shim" ||
   fail "httpx: the reset stream did not fail as expected"
 calls+=("${hx[@]}" "${hx[@]}")
 log "httpx http2=True OK"
 
+! grep ' 404 -$' "$E2E_TMP/server.log" || fail "the server got requests matching no vector"
 [[ -d $DB ]] || fail "no store created at $DB"
 export_ndjson "$DB" >"$E2E_TMP/export.ndjson" || fail "llmops export failed"
 
-# Records are matched to calls by request body (streams finish in any order),
-# then checked with check_records.py's per-record checks; http_version is
-# checked here ("2"; a libcurl-level capture says what curl's hooks report).
-"$PY" - "$E2E_TMP/export.ndjson" "$CORPUS" "$KEY" "$E2E_DIR" openai_chat_stream_1 "${calls[@]}" <<'EOF'
-import argparse, collections, json, os, sys
+# Records are matched to calls by request body (streams finish in any order)
+# and checked by corpus_expect.check_record, except http_version: "2" here.
+"$PY" - "$E2E_TMP/export.ndjson" "$CORPUS" "$KEY" "$E2E_DIR" "$reset" "${calls[@]}" <<'EOF'
+import collections, json, os, sys
 export, corpus, key, e2e, reset_name, *calls = sys.argv[1:]
 sys.path.insert(0, e2e)
-import check_records
+import corpus_expect as ce
 
-raw = open(export, "rb").read()
-problems = ["the API key is in the export"] if key.encode() in raw else []
-recs = [json.loads(l) for l in raw.decode().splitlines() if l.strip()]
+problems = []
+if ce.scan_secrets([export], [key]):
+    problems.append("the API key (or a piece of it) is in the export")
+recs = [json.loads(l) for l in open(export, encoding="utf-8") if l.strip()]
 vecs = {n: json.load(open(os.path.join(corpus, n + ".json"))) for n in set(calls) | {reset_name}}
-args = argparse.Namespace(exe_suffix=None, extras=None, session_id=None)
+
 
 def vector_of(rec):
     try:
@@ -110,28 +119,30 @@ def vector_of(rec):
     names = [n for n, v in vecs.items() if json.loads(v["request_body"]) == sent]
     return names[0] if len(names) == 1 else None
 
-want = collections.Counter(calls)
-want[reset_name] += 1
-got = collections.Counter()
-versions = collections.Counter()
+
+want = collections.Counter(calls + [reset_name])
+got, captures = collections.Counter(), collections.Counter()
 for i, rec in enumerate(recs):
     name = vector_of(rec)
     if name is None:
         problems.append("record #%d matches no single vector: %s" % (i, rec.get("completion_args")))
         continue
     got[name] += 1
-    versions[(rec.get("capture"), rec.get("http_version"))] += 1
-    if rec.get("capture") == "openssl" and rec.get("http_version") != "2":
-        problems.append("record #%d (%s): http_version %r, want \"2\"" % (i, name, rec.get("http_version")))
-    if name == reset_name and rec.get("status") == "incomplete":
+    captures[rec.get("capture")] += 1
+    if rec.get("http_version") != "2":
+        problems.append("record #%d (%s): http_version %r, want \"2\""
+                        % (i, name, rec.get("http_version")))
+    if name == reset_name and rec.get("status") == "incomplete":  # the stream the server reset
         if rec.get("error_type") != "stream_reset" or rec.get("http_status") != 200:
-            problems.append("record #%d (reset): %s %s" % (i, rec.get("error_type"), rec.get("http_status")))
+            problems.append("record #%d (reset): %s %s"
+                            % (i, rec.get("error_type"), rec.get("http_status")))
         continue
-    rec = dict(rec, http_version="1.1")  # check_record expects HTTP/1.1
-    check_records.check_record(i, rec, name, vecs[name], args, problems)
+    for p in ce.check_record(dict(rec, http_version="1.1"), name, vecs[name]):
+        problems.append("record #%d (%s): %s" % (i, name, p))
 if got != want:
     problems.append("records per vector %s, want %s" % (dict(got), dict(want)))
-print("check: %d records, (capture, http_version): %s" % (len(recs), dict(versions)), file=sys.stderr)
+print("check: %d records (captures %s)%s" % (len(recs), dict(captures), "" if problems else " OK"),
+      file=sys.stderr)
 for p in problems:
     print("  " + p, file=sys.stderr)
 sys.exit(1 if problems else 0)
