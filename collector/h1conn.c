@@ -107,6 +107,9 @@ static int resp_head(void *ctx, struct llm_h1_head *h)
     s->cur_resp = p;
     if (!p)
         return 0;
+    /* a pipelined response may start in the bytes that ended the one before */
+    if (p->x && !p->x->m_first_byte)
+        p->x->m_first_byte = s->now_m;
     if (p->x && !(h->status >= 100 && h->status < 200))
         llm_exchange_response_head(p->x, h);
     return p->is_head;

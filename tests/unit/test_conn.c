@@ -1161,6 +1161,38 @@ static void test_malformed_bodies(void **state)
     }
 }
 
+
+/* Two pipelined calls whose responses arrive in one read: each record has
+ * its own time to first byte (the second's response starts in the bytes
+ * that end the first). */
+static void test_pipelined_ttfb(void **state)
+{
+    static const char req[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+                              "Content-Length: 23\r\n\r\n{\"model\":\"gpt-4o-mini\"}";
+    static const char body[] = "{\"model\":\"m\",\"usage\":{\"prompt_tokens\":1,"
+                               "\"completion_tokens\":2,\"total_tokens\":3}}";
+    char resp[512];
+    int n = snprintf(resp, sizeof(resp),
+                     "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n%sHTTP/1.1 200 OK\r\n"
+                     "Content-Length: %zu\r\n\r\n%s",
+                     strlen(body), body, strlen(body), body);
+    struct llm_feeder f;
+
+    (void)state;
+    llm_feed_init(&f);
+    llm_feed_open(&f, 4, "api.openai.com");
+    llm_feed_msg(&f, 4, LLM_MSG_OUT, req, sizeof(req) - 1, 0);
+    llm_feed_msg(&f, 4, LLM_MSG_OUT, req, sizeof(req) - 1, 0);
+    llm_feed_msg(&f, 4, LLM_MSG_IN, resp, (size_t)n, 0);
+    assert_int_equal(f.sink.n, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_true(f.sink.recs[i].f[LLM_F_TTFB_MS].set);
+        assert_true(f.sink.recs[i].f[LLM_F_TTFB_MS].u.d <= f.sink.recs[i].f[LLM_F_LATENCY_MS].u.d);
+        assert_int_equal(f.sink.recs[i].f[LLM_F_TOTAL_TOKENS].u.i, 3);
+    }
+    llm_feed_done(&f);
+}
+
 /* A gap in the captured bytes: the exchange in flight becomes a
  * "capture_lost" record at once, and the connection's later bytes are
  * ignored, whatever they hold. */
@@ -1624,6 +1656,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_corpus_openai_chat),
         cmocka_unit_test(test_corpus_all),
         cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_pipelined_ttfb),
         cmocka_unit_test(test_cut_mid_stream),
         cmocka_unit_test(test_cut_corpus_stream),
         cmocka_unit_test(test_cut_every_stream),
