@@ -4,7 +4,7 @@ BUILD ?= build
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
-.PHONY: all build deps demo test bench install clean
+.PHONY: all build deps deps-bench demo test bench install clean
 
 all: build
 
@@ -23,7 +23,10 @@ demo: deps build
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure --timeout 600
 
-bench: deps build
+deps-bench:
+	@scripts/install-deps bench
+
+bench: deps-bench build
 	@bash bench/run.sh $(BUILD)
 
 install: build

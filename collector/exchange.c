@@ -4,6 +4,7 @@
  * kept as content is bounded separately by max_body, with truncation noted.
  * Collector thread. */
 #include "exchange.h"
+#include "attrib.h"
 #include "providers.h"
 #include "redact.h"
 #include "util.h"
@@ -111,6 +112,8 @@ struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h,
                         info->capture == LLM_CAPTURE_LIBCURL  ? "libcurl"
                         : info->capture == LLM_CAPTURE_SOCKET ? "socket"
                                                               : "openssl");
+    if (llm_attrib_from_head(r, h)) /* X-LLMOps-* headers: this call's own attribution */
+        x->call.truncated = 1;
     /* a request body is one JSON document whatever its declared type */
     ce = llm_h1_header(h, "content-encoding", &ce_len);
     llm_body_init(&x->req, NULL, 0, ce, ce_len, opts->max_parse, opts->max_event, request_event,

@@ -18,6 +18,27 @@
 #define MAP_INITIAL ((size_t)1 << 30) /* sparse: costs nothing until written */
 #define MAP_MAX ((size_t)1 << 40)
 
+/* LLMOPS_MAP_SIZE (bytes, k/m suffix, >= 16k): the first map size instead of
+ * MAP_INITIAL. For tests, which use a tiny one to make puts hit MDB_MAP_FULL
+ * and grow the map. */
+static size_t map_initial(void)
+{
+    const char *v = getenv("LLMOPS_MAP_SIZE");
+    char *end;
+    unsigned long long n;
+
+    if (!v || !*v)
+        return MAP_INITIAL;
+    n = strtoull(v, &end, 10);
+    if (*end == 'k' || *end == 'K')
+        n <<= 10, end++;
+    else if (*end == 'm' || *end == 'M')
+        n <<= 20, end++;
+    if (*end || n < (16 << 10) || n > MAP_MAX)
+        return MAP_INITIAL;
+    return (size_t)(n + 4095) & ~(size_t)4095;
+}
+
 struct llm_store {
     MDB_env *env;
     MDB_dbi ops, meta;
@@ -130,7 +151,7 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
         goto free_store;
     mdb_env_set_maxdbs(s->env, 4);
     mdb_env_set_maxreaders(s->env, 256);
-    mdb_env_set_mapsize(s->env, MAP_INITIAL);
+    mdb_env_set_mapsize(s->env, map_initial());
     /* Readers open read-write so they can take a reader slot in lock.mdb;
      * they never start a write transaction, so they never block writers. */
     rc = mdb_env_open(s->env, dir, env_flags, 0600);

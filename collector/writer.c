@@ -14,6 +14,7 @@
  * that signal at most timeout_ms. A thread still busy then is left to the
  * process teardown: committed records are safe whatever happens next. */
 #include "writer.h"
+#include "attrib.h"
 #include "conn.h"
 #include "err.h"
 #include "log.h"
@@ -38,7 +39,7 @@
 struct proc_info {
     int64_t pid, ppid;
     char *exe, *argv_json, *hostname;
-    char *session, *workspace, *agent, *action, *extras;
+    struct llm_attrib attrib; /* the environment's; a request's own headers win */
 };
 
 struct writer {
@@ -60,12 +61,6 @@ struct writer {
 };
 
 static struct writer w;
-
-static char *dup_env(const char *name)
-{
-    const char *v = getenv(name);
-    return v && *v ? strdup(v) : NULL;
-}
 
 static size_t env_size(const char *name, size_t dflt)
 {
@@ -105,7 +100,8 @@ static char *read_argv(void)
     for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
         char *clean = llm_redact_arg(p, prev);
         if (clean) {
-            json_array_append_new(arr, json_string(clean) ? json_string(clean) : json_null());
+            json_t *v = json_string(clean);
+            json_array_append_new(arr, v ? v : json_null());
             free(clean);
         }
         prev = p;
@@ -132,20 +128,7 @@ static void proc_load(struct proc_info *p)
         buf[sizeof(buf) - 1] = '\0';
         p->hostname = strdup(buf);
     }
-    p->session = dup_env("LLMOPS_SESSION_ID");
-    p->workspace = dup_env("LLMOPS_WORKSPACE");
-    p->agent = dup_env("LLMOPS_AGENT_ID");
-    p->action = dup_env("LLMOPS_ACTION_ID");
-    p->extras = dup_env("LLMOPS_EXTRAS");
-    if (p->extras) {
-        json_t *j = json_loads(p->extras, 0, NULL);
-        if (!json_is_object(j)) {
-            llm_log("LLMOPS_EXTRAS is not a JSON object; ignored");
-            free(p->extras);
-            p->extras = NULL;
-        }
-        json_decref(j);
-    }
+    llm_attrib_load(&p->attrib);
 }
 
 static void proc_free(struct proc_info *p)
@@ -153,11 +136,7 @@ static void proc_free(struct proc_info *p)
     free(p->exe);
     free(p->argv_json);
     free(p->hostname);
-    free(p->session);
-    free(p->workspace);
-    free(p->agent);
-    free(p->action);
-    free(p->extras);
+    llm_attrib_free(&p->attrib);
     memset(p, 0, sizeof(*p));
 }
 
@@ -189,7 +168,8 @@ static void flush(void)
     w.nbatch = 0;
 }
 
-/* Stamps attribution and process identity, encodes, adds to the batch. */
+/* Stamps attribution (what the request's headers left unset) and process
+ * identity, encodes, adds to the batch. */
 static void sink(void *ctx, struct llm_record *r)
 {
     struct proc_info *p = &w.proc;
@@ -198,11 +178,7 @@ static void sink(void *ctx, struct llm_record *r)
     size_t vlen;
 
     (void)ctx;
-    llm_record_set_cstr(r, LLM_F_SESSION_ID, p->session);
-    llm_record_set_cstr(r, LLM_F_WORKSPACE, p->workspace);
-    llm_record_set_cstr(r, LLM_F_AGENT_ID, p->agent);
-    llm_record_set_cstr(r, LLM_F_ACTION_ID, p->action);
-    llm_record_set_cstr(r, LLM_F_EXTRAS, p->extras ? p->extras : "{}");
+    llm_attrib_apply(&p->attrib, r);
     llm_record_set_int(r, LLM_F_PID, p->pid);
     llm_record_set_int(r, LLM_F_PPID, p->ppid);
     llm_record_set_cstr(r, LLM_F_EXE, p->exe);

@@ -16,6 +16,7 @@ enum llm_export_format {
     LLM_EXPORT_CSV,
     LLM_EXPORT_SQLITE,
     LLM_EXPORT_SQL,
+    LLM_EXPORT_POSTGRES,
 };
 
 enum llm_sql_dialect {
@@ -28,14 +29,26 @@ struct llm_export_opts {
     enum llm_export_format format;
     enum llm_sql_dialect dialect; /* for LLM_EXPORT_SQL */
     const char *out;              /* NULL or "-": standard output */
+    const char *to;               /* LLM_EXPORT_POSTGRES: the postgresql:// URL */
     const struct llm_filter *filter;
 };
 
 int llm_export_run(const struct llm_export_opts *o);
-int llm_stats_run(const char *db, const struct llm_filter *filter);
 /* Creates or migrates the tables in the SQLite file at path; says what it
  * did on standard output. */
 int llm_create_tables_sqlite(const char *path);
+/* The same in the PostgreSQL database at url. */
+int llm_create_tables_postgres(const char *url);
+
+struct llm_sync_opts {
+    const char *db, *to; /* the store; the postgresql:// URL */
+    const struct llm_filter *filter;
+    long batch;    /* records per destination transaction */
+    long settle_s; /* the cursor stays this many seconds behind now */
+};
+
+/* Ships what the destination lacks, resuming from the store's cursor for it. */
+int llm_sync_run(const struct llm_sync_opts *o);
 /* Returns the exit status itself: 0 observable, 1 not, 2 unreadable. */
 int llm_doctor_run(const char *program);
 

@@ -9,6 +9,7 @@
  * and renamed at the end: a failed export never leaves a file that looks
  * complete. (The SQLite exporter has transactions for that instead.) */
 #include "export.h"
+#include "cost.h"
 #include "err.h"
 #include "filter.h"
 #include "store.h"
@@ -124,6 +125,8 @@ static const struct llm_exporter *exporter(enum llm_export_format f)
         return &llm_exporter_sqlite;
     case LLM_EXPORT_SQL:
         return &llm_exporter_sql;
+    case LLM_EXPORT_POSTGRES:
+        return &llm_exporter_postgres;
     default:
         return &llm_exporter_ndjson;
     }
@@ -139,6 +142,7 @@ static int put_row(void *arg, const void *key, size_t klen, json_t *rec)
         llm_ulid_format(key, x->ulid);
     else
         x->ulid[0] = '\0';
+    llm_cost_fill(rec); /* priced now, from the current table: see cost.c */
     rc = e->row(x, rec);
     x->rows++;
     return rc;

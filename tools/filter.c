@@ -11,6 +11,7 @@
 #include "filter.h"
 #include "cli.h"
 #include "err.h"
+#include "progress.h"
 #include "record.h"
 #include "store.h"
 #include "util.h"
@@ -202,6 +203,7 @@ static int visit(void *arg, const void *key, size_t klen, const void *val, size_
     int rc;
 
     c->scanned++;
+    llm_progress_tick();
     rc = llm_record_to_json(val, vlen, &p);
     if (rc) {
         llm_cli_key_name(key, klen, c->what, c->n);
@@ -213,11 +215,28 @@ static int visit(void *arg, const void *key, size_t klen, const void *val, size_
     return rc;
 }
 
+/* key + 1 as a 128-bit big-endian number; 0 when key is the last possible one. */
+static int key_next(const uint8_t key[16], uint8_t next[16])
+{
+    int i = 15;
+
+    memcpy(next, key, 16);
+    while (i >= 0 && ++next[i] == 0)
+        i--;
+    return i >= 0;
+}
+
 int llm_filter_scan(struct llm_store *s, const struct llm_filter *f, llm_filter_visit_fn fn,
                     void *ctx, char *what, size_t n)
 {
+    return llm_filter_scan_after(s, f, NULL, fn, ctx, what, n);
+}
+
+int llm_filter_scan_after(struct llm_store *s, const struct llm_filter *f, const uint8_t *after,
+                          llm_filter_visit_fn fn, void *ctx, char *what, size_t n)
+{
     struct scan_ctx c = {.f = f, .fn = fn, .ctx = ctx, .what = what, .n = n};
-    uint8_t from[16], to[16];
+    uint8_t from[16], to[16], next[16];
     const uint8_t *fromp = NULL, *top = NULL;
     const char *debug = getenv("LLMOPS_DEBUG_SCAN");
     int rc = 0;
@@ -236,9 +255,17 @@ int llm_filter_scan(struct llm_store *s, const struct llm_filter *f, llm_filter_
             top = to;
         }
     }
+    if (after) {
+        if (!key_next(after, next))
+            goto scanned; /* nothing comes after the last key */
+        if (!fromp || memcmp(next, fromp, 16) > 0)
+            fromp = next;
+    }
     if (fromp && top && memcmp(fromp, top, 16) >= 0)
         goto scanned; /* an empty range */
+    llm_progress_begin(s, fromp, top);
     rc = llm_store_scan(s, fromp, top, visit, &c);
+    llm_progress_end();
 scanned:
     if (!rc && debug && !strcmp(debug, "1"))
         fprintf(stderr, "scanned %zu\n", c.scanned);

@@ -85,5 +85,9 @@ typedef int (*llm_filter_visit_fn)(void *ctx, const void *key, size_t klen, json
  * With LLMOPS_DEBUG_SCAN=1, prints "scanned N" on stderr (records visited). */
 int llm_filter_scan(struct llm_store *s, const struct llm_filter *f, llm_filter_visit_fn fn,
                     void *ctx, char *what, size_t n);
+/* The same, only past the key after (16 bytes; NULL: no bound): how sync
+ * resumes from its cursor. */
+int llm_filter_scan_after(struct llm_store *s, const struct llm_filter *f, const uint8_t *after,
+                          llm_filter_visit_fn fn, void *ctx, char *what, size_t n);
 
 #endif

@@ -3,14 +3,21 @@
  * error, 2 usage error). Every error is one line on stderr; getopt's own
  * messages are silenced so that holds for bad options too. */
 #include "cli.h"
+#include "cmd.h"
+#include "cost.h"
 #include "err.h"
 #include "filter.h"
+#include "pg.h"
+#include "progress.h"
 #include "record.h"
+#include "record_cmd.h"
 #include "util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef LLMOPS_VERSION
@@ -24,10 +31,17 @@ static const char usage_main[] =
     "usage: llmops <command> [options]\n"
     "\n"
     "Commands:\n"
-    "  export         write records, oldest first, as NDJSON, JSON, CSV, SQLite or SQL\n"
-    "  stats          calls, errors, tokens and latency per provider and model\n"
+    "  export         write records, oldest first, as NDJSON, JSON, CSV, SQLite, SQL\n"
+    "                 or straight into PostgreSQL\n"
+    "  stats          calls, errors, tokens, cost and latency per provider and model\n"
+    "                 (or agent, session, exe, day)\n"
+    "  tail           the latest calls, one line each; -f follows them as they land\n"
+    "  prices         the price table that gives calls their cost_usd\n"
+    "  prune          delete the records of calls made before a date\n"
     "  create-tables  create or migrate the llm_operations table in a database\n"
+    "  sync           ship to PostgreSQL what it does not have yet (for fleets)\n"
     "  doctor         say whether a program's LLM calls can be observed\n"
+    "  record         store calls no hook saw, given as JSON on stdin\n"
     "  version        print the version\n"
     "  help           show this help\n"
     "\n"
@@ -36,8 +50,9 @@ static const char usage_main[] =
     "else ~/.local/share/llmops. Reading never blocks processes that record.\n";
 
 static const char usage_export[] =
-    "usage: llmops export [--db DIR] [--format ndjson|json|csv|sqlite|sql]\n"
-    "                     [--dialect sqlite|postgres] [--out FILE|-] [filters]\n"
+    "usage: llmops export [--db DIR] [--format ndjson|json|csv|sqlite|sql|postgres]\n"
+    "                     [--dialect sqlite|postgres] [--out FILE|-]\n"
+    "                     [--to postgresql://...] [filters]\n"
     "\n"
     "Writes the records that pass the filters, in time order, with every schema\n"
     "field (null where unknown).\n"
@@ -48,37 +63,54 @@ static const char usage_export[] =
     "                    JSON text; sqlite: rows added to the llm_operations table\n"
     "                    of the SQLite file --out (created if missing; records it\n"
     "                    already has are skipped); sql: a script that creates\n"
-    "                    llm_operations and inserts the records, safe to replay\n"
+    "                    llm_operations and inserts the records, safe to replay;\n"
+    "                    postgres: rows loaded into llm_operations of the database\n"
+    "                    --to (created or migrated as needed; COPY, one\n"
+    "                    transaction; records it already has are skipped)\n"
     "  --dialect DIALECT for --format sql: sqlite (default) or postgres\n"
     "  --out FILE        write to FILE, replaced only when the export succeeds;\n"
     "                    '-' (the default) is standard output; required for sqlite\n"
+    "  --to URL          for --format postgres: postgresql://[USER[:PASSWORD]@]HOST\n"
+    "                    [:PORT]/DB[?PARAM=VALUE...] (libpq; PG* variables apply)\n"
+    "  --prices FILE     price table for cost_usd, which every export computes from\n"
+    "                    the token counts and the call's date (see 'llmops prices\n"
+    "                    --help'); default $LLMOPS_PRICES, else the shipped table\n"
     "  -h, --help        show this help\n"
     "\n" LLM_FILTER_HELP;
 
-static const char usage_stats[] =
-    "usage: llmops stats [--db DIR] [filters]\n"
-    "\n"
-    "Prints one row per provider and model: calls; errors (calls whose status\n"
-    "is not \"ok\"); the sums of the known input and output token counts; and\n"
-    "p50 and p95 of latency_ms, nearest-rank percentiles over the calls whose\n"
-    "latency is known. '-' stands for an unknown provider, model or latency.\n"
-    "Only the records that pass the filters count.\n"
-    "\n"
-    "  --db DIR     the database directory (default: see 'llmops help')\n"
-    "  -h, --help   show this help\n"
-    "\n" LLM_FILTER_HELP;
-
 static const char usage_create_tables[] =
-    "usage: llmops create-tables --to sqlite:PATH\n"
+    "usage: llmops create-tables --to sqlite:PATH|postgresql://...\n"
     "\n"
     "Creates the llm_operations table (and llmops_meta, which records the schema\n"
-    "version) in the SQLite file PATH, creating the file if needed; in an older\n"
-    "table it adds the columns this schema has and the table lacks, keeping its\n"
-    "rows. 'llmops export --format sqlite' does the same on its own.\n"
-    "postgresql:// targets are not supported yet.\n"
+    "version) in the SQLite file PATH, creating the file if needed, or in a\n"
+    "PostgreSQL database; in an older table it adds the columns this schema has\n"
+    "and the table lacks, keeping its rows. 'llmops export --format sqlite|postgres'\n"
+    "and 'llmops sync' do the same on their own.\n"
     "\n"
-    "  --to TARGET  sqlite:PATH\n"
+    "  --to TARGET  sqlite:PATH, or postgresql://[USER[:PASSWORD]@]HOST[:PORT]/DB\n"
     "  -h, --help   show this help\n";
+
+static const char usage_sync[] =
+    "usage: llmops sync --to postgresql://... [--db DIR] [--batch N] [--settle S]\n"
+    "                   [filters]\n"
+    "\n"
+    "Ships the records the database does not have yet into its llm_operations\n"
+    "table (created or migrated as needed), oldest first, N per transaction.\n"
+    "The store keeps a cursor per destination (the URL without its password):\n"
+    "the last record shipped, moved only after the database committed, so an\n"
+    "interrupted sync loses nothing and the next one resumes; running it again\n"
+    "ships nothing new. Prints \"shipped N records, cursor ULID\", N counting\n"
+    "the rows that were new to the database. Filters narrow what is shipped.\n"
+    "\n"
+    "  --to URL     postgresql://[USER[:PASSWORD]@]HOST[:PORT]/DB[?PARAM=VALUE...]\n"
+    "  --db DIR     the database directory (default: see 'llmops help')\n"
+    "  --batch N    records per transaction (default 5000)\n"
+    "  --settle S   the cursor stays S seconds behind now (default 600): calls\n"
+    "               still running when the sync ran are keyed by their start, so\n"
+    "               records that recent are shipped but checked again next time\n"
+    "  --prices F   the price table for cost_usd, as for export\n"
+    "  -h, --help   show this help\n"
+    "\n" LLM_FILTER_HELP;
 
 static const char usage_doctor[] =
     "usage: llmops doctor PROGRAM\n"
@@ -90,21 +122,27 @@ static const char usage_doctor[] =
     "bundled OpenSSL/BoringSSL, rustls, setuid). Exit status 0: HTTPS is\n"
     "observable; 1: it is not; 2: PROGRAM cannot be read.\n";
 
-enum { OPT_DB = 1, OPT_FORMAT, OPT_DIALECT, OPT_OUT, OPT_TO };
+enum { OPT_DB = 1, OPT_FORMAT, OPT_DIALECT, OPT_OUT, OPT_TO, OPT_BATCH, OPT_SETTLE };
 
 static const struct option export_opts[] = {
     {"db", required_argument, NULL, OPT_DB},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"dialect", required_argument, NULL, OPT_DIALECT},
     {"out", required_argument, NULL, OPT_OUT},
+    {"to", required_argument, NULL, OPT_TO},
     {"help", no_argument, NULL, 'h'},
+    LLM_CMD_PRICES_OPT,
     LLM_FILTER_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
 
-static const struct option stats_opts[] = {
+static const struct option sync_opts[] = {
     {"db", required_argument, NULL, OPT_DB},
+    {"to", required_argument, NULL, OPT_TO},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"settle", required_argument, NULL, OPT_SETTLE},
     {"help", no_argument, NULL, 'h'},
+    LLM_CMD_PRICES_OPT,
     LLM_FILTER_LONGOPTS,
     {NULL, 0, NULL, 0},
 };
@@ -119,8 +157,13 @@ static const struct {
     const char *name;
     enum llm_export_format format;
 } formats[] = {
-    {"ndjson", LLM_EXPORT_NDJSON}, {"json", LLM_EXPORT_JSON}, {"csv", LLM_EXPORT_CSV},
-    {"sqlite", LLM_EXPORT_SQLITE}, {"sql", LLM_EXPORT_SQL},
+    {"ndjson", LLM_EXPORT_NDJSON},
+    {"json", LLM_EXPORT_JSON},
+    {"csv", LLM_EXPORT_CSV},
+    {"sqlite", LLM_EXPORT_SQLITE},
+    {"sql", LLM_EXPORT_SQL},
+    {"postgres", LLM_EXPORT_POSTGRES},
+    {"postgresql", LLM_EXPORT_POSTGRES},
 };
 
 struct cmd_opts {
@@ -130,6 +173,7 @@ struct cmd_opts {
     enum llm_sql_dialect dialect;
     int dialect_set;
     const char *out, *to;
+    long batch, settle; /* sync */
     struct llm_filter filter;
     int help;
 };
@@ -172,8 +216,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, const struct optio
             break;
         case OPT_FORMAT:
             if (parse_format(optarg, &o->format))
-                return usage_error(cmd, "unknown format '%s' (ndjson, json, csv, sqlite or sql)",
-                                   optarg);
+                return usage_error(
+                    cmd, "unknown format '%s' (ndjson, json, csv, sqlite, sql or postgres)",
+                    optarg);
             break;
         case OPT_DIALECT:
             if (!strcmp(optarg, "sqlite"))
@@ -190,6 +235,20 @@ static int parse_opts(const char *cmd, int argc, char **argv, const struct optio
         case OPT_TO:
             o->to = optarg;
             break;
+        case LLM_CO_PRICES:
+            llm_cost_set_path(optarg);
+            break;
+        case OPT_BATCH:
+        case OPT_SETTLE: {
+            char *end;
+            long v;
+            errno = 0;
+            v = strtol(optarg, &end, 10);
+            if (errno || end == optarg || *end || v < (c == OPT_BATCH) || v > 100000000)
+                return usage_error(cmd, "bad number '%s'", optarg);
+            *(c == OPT_BATCH ? &o->batch : &o->settle) = v;
+            break;
+        }
         case 'h':
             o->help = 1;
             break;
@@ -230,15 +289,26 @@ static int run_export(int argc, char **argv, struct cmd_opts *o)
         return usage_error("export", "%s", "--dialect goes with --format sql");
     if (o->format == LLM_EXPORT_SQLITE && (!o->out || !strcmp(o->out, "-")))
         return usage_error("export", "%s", "--format sqlite needs --out FILE");
+    if (o->format == LLM_EXPORT_POSTGRES && (!o->to || !llm_pg_is_url(o->to)))
+        return usage_error("export", "%s", "--format postgres needs --to postgresql://...");
+    if (o->format == LLM_EXPORT_POSTGRES && o->out)
+        return usage_error("export", "%s", "--format postgres writes to --to, not --out");
+    if (o->to && o->format != LLM_EXPORT_POSTGRES)
+        return usage_error("export", "%s", "--to goes with --format postgres");
     struct llm_export_opts eo = {.db = o->db,
                                  .format = o->format,
                                  .dialect = o->dialect,
                                  .out = o->out,
+                                 .to = o->to,
                                  .filter = &o->filter};
+    if (llm_cost_load(0))
+        return EXIT_RUNTIME;
+    llm_progress_arm("export",
+                     o->format != LLM_EXPORT_POSTGRES && (!o->out || !strcmp(o->out, "-")));
     return llm_export_run(&eo) ? EXIT_RUNTIME : 0;
 }
 
-/* Targets: sqlite:PATH now; postgresql:// (and postgres://) once libpq is in. */
+/* Targets: sqlite:PATH, postgresql:// (and postgres://). */
 static int run_create_tables(int argc, char **argv, struct cmd_opts *o)
 {
     static const char cmd[] = "create-tables";
@@ -250,12 +320,35 @@ static int run_create_tables(int argc, char **argv, struct cmd_opts *o)
         return rc;
     }
     if (!o->to)
-        return usage_error(cmd, "%s", "--to TARGET is required (sqlite:PATH)");
-    if (!strncmp(o->to, "postgresql://", 13) || !strncmp(o->to, "postgres://", 11))
-        return usage_error(cmd, "%s", "postgresql:// targets are not supported yet (sqlite:PATH)");
+        return usage_error(cmd, "%s", "--to TARGET is required (sqlite:PATH or postgresql://...)");
+    if (llm_pg_is_url(o->to))
+        return llm_create_tables_postgres(o->to) ? EXIT_RUNTIME : 0;
     if (strncmp(o->to, "sqlite:", 7) || !o->to[7])
-        return usage_error(cmd, "unknown target '%s' (sqlite:PATH)", o->to);
+        return usage_error(cmd, "%s", "unknown target (sqlite:PATH or postgresql://...)");
     return llm_create_tables_sqlite(o->to + 7) ? EXIT_RUNTIME : 0;
+}
+
+static int run_sync(int argc, char **argv, struct cmd_opts *o)
+{
+    static const char cmd[] = "sync";
+    int rc;
+
+    o->needs_db = 1;
+    o->batch = 5000;
+    o->settle = 600;
+    rc = parse_opts(cmd, argc, argv, sync_opts, o);
+    if (rc || o->help) {
+        if (o->help)
+            fputs(usage_sync, stdout);
+        return rc;
+    }
+    if (!o->to || !llm_pg_is_url(o->to))
+        return usage_error(cmd, "%s", "--to postgresql://... is required");
+    struct llm_sync_opts so = {
+        .db = o->db, .to = o->to, .filter = &o->filter, .batch = o->batch, .settle_s = o->settle};
+    if (llm_cost_load(0))
+        return EXIT_RUNTIME;
+    return llm_sync_run(&so) ? EXIT_RUNTIME : 0;
 }
 
 int main(int argc, char **argv)
@@ -280,18 +373,15 @@ int main(int argc, char **argv)
         o.needs_db = 1;
         return run_export(argc - 1, argv + 1, &o);
     }
-    if (!strcmp(cmd, "stats")) {
-        o.needs_db = 1;
-        rc = parse_opts(cmd, argc - 1, argv + 1, stats_opts, &o);
-        if (rc || o.help) {
-            if (o.help)
-                fputs(usage_stats, stdout);
-            return rc;
-        }
-        return llm_stats_run(o.db, &o.filter) ? EXIT_RUNTIME : 0;
-    }
+    rc = llm_cmd_dispatch(cmd, argc - 1, argv + 1); /* stats, prices, tail, prune */
+    if (rc >= 0)
+        return rc;
     if (!strcmp(cmd, "create-tables"))
         return run_create_tables(argc - 1, argv + 1, &o);
+    if (!strcmp(cmd, "sync"))
+        return run_sync(argc - 1, argv + 1, &o);
+    if (!strcmp(cmd, "record"))
+        return llm_record_cmd(argc - 1, argv + 1);
     if (!strcmp(cmd, "doctor")) {
         if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
             fputs(usage_doctor, stdout);

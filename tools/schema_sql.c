@@ -121,7 +121,8 @@ char *llm_sql_add_column(const struct llm_sql_column *c, enum llm_sql_dialect d)
 
     if (!fp)
         return NULL;
-    fprintf(fp, "ALTER TABLE " LLM_SQL_TABLE " ADD COLUMN %s %s", c->name, llm_sql_type(c, d));
+    fprintf(fp, "ALTER TABLE " LLM_SQL_TABLE " ADD COLUMN %s%s %s",
+            d == LLM_SQL_POSTGRES ? "IF NOT EXISTS " : "", c->name, llm_sql_type(c, d));
     return mem_close(fp, &p);
 }
 

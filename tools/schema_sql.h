@@ -1,6 +1,6 @@
 /* The SQL shape of a record, in one place for every SQL target: the SQLite
- * file (export_sqlite.c, create-tables), SQL scripts (export_sql.c) and,
- * later, PostgreSQL through libpq. One table, llm_operations: a column per
+ * file (export_sqlite.c, create-tables), SQL scripts (export_sql.c) and
+ * PostgreSQL through libpq (pg*.c). One table, llm_operations: a column per
  * schema field, typed per dialect, plus timestamp_us and end_timestamp_us
  * (microseconds since the epoch, for range queries); operation_id is the
  * primary key, so loading a record twice keeps one row. llmops_meta holds

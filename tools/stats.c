@@ -1,234 +1,356 @@
-/* `llmops stats`: one row per (provider, model) with calls, errors, token
- * sums and latency percentiles, as an aligned text table.
+/* `llmops stats`: one row per group of calls (--by, default provider,model)
+ * with calls, errors, token sums by kind, cost, latency percentiles, median
+ * time to first token and output speed; as an aligned table, CSV or JSON.
  * Errors are calls whose status is anything but "ok" (a missing status
  * included: a call that never got an answer did not succeed). Token sums
- * add the counts that are known; percentiles are nearest-rank over the calls
- * whose latency_ms is known, "-" when there are none. Groups are few, so a
- * linear search with a last-hit shortcut beats a hash table here.
+ * add the counts that are known. Percentiles are nearest-rank over the calls
+ * whose value is known. Cost is priced from the table at read time (cost.c)
+ * and sums the calls that have a price; calls with tokens but no price are
+ * counted per provider/model and named under the table. Groups can be many
+ * (--by session), so they live in a hash table keyed by their joined key.
  * The filters (filter.h) pick the calls that count. */
 #include "cli.h"
+#include "cmd.h"
+#include "cost.h"
 #include "err.h"
 #include "filter.h"
-#include "record.h"
+#include "stats_out.h"
 #include "store.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-struct group {
-    char *provider, *model; /* "-" when unknown */
-    uint64_t calls, errors;
-    int64_t in_tokens, out_tokens;
-    double *lat;
-    size_t nlat, alat;
+static const struct {
+    const char *name, *field;
+} keys[] = {
+    {"provider", "provider"},   {"model", "model"}, {"agent", "agent_id"},
+    {"session", "session_id"},  {"exe", "exe"},     {"day", "timestamp"},
+    {"workspace", "workspace"},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char usage[] =
+    "usage: llmops stats [--db DIR] [--by KEYS] [--format table|csv|json]\n"
+    "                    [--prices FILE] [filters]\n"
+    "\n"
+    "Prints one row per group of calls: CALLS; ERRORS (status is not \"ok\");\n"
+    "the sums of the known INPUT (whole prompt, cache included), OUTPUT\n"
+    "(reasoning included), CACHE_READ, CACHE_WRITE and REASONING tokens;\n"
+    "COST_USD, the sum over the calls the price table prices (see 'llmops\n"
+    "prices --help'; calls with tokens but no price are listed under the\n"
+    "table as 'no price for: provider/model (N calls)'); P50/P95/P99 of\n"
+    "latency_ms and P50 of ttft_ms, nearest-rank percentiles over the calls\n"
+    "that know them; OUT_TOK_S, output tokens per second: the sum of\n"
+    "output_tokens over the sum of generation time, which is latency_ms -\n"
+    "ttft_ms for streams that report ttft_ms and latency_ms for other calls.\n"
+    "'-' stands for an unknown key or value. Only the records that pass the\n"
+    "filters count.\n"
+    "\n"
+    "  --db DIR          the database directory (default: see 'llmops help')\n"
+    "  --by KEYS         a comma list of provider, model, agent, session, exe,\n"
+    "                    day (UTC date), workspace (default: provider,model)\n"
+    "  --format FORMAT   table (the default, also when stdout is not a\n"
+    "                    terminal), csv (RFC 4180 with a header row, no footer;\n"
+    "                    an unpriced_calls column instead) or json (an array of\n"
+    "                    objects, null for unknown values, with unpriced_calls)\n" LLM_PRICES_HELP
+    "  -h, --help        show this help\n"
+    "\n" LLM_FILTER_HELP;
+
+enum { OPT_BY = LLM_CO_OWN, OPT_FORMAT };
+
+static const struct option opts[] = {
+    LLM_CMD_DB_OPT,
+    LLM_CMD_PRICES_OPT,
+    LLM_CMD_HELP_OPT,
+    {"by", required_argument, NULL, OPT_BY},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    LLM_FILTER_LONGOPTS,
+    {NULL, 0, NULL, 0},
 };
 
 struct stats_ctx {
-    struct group *g;
-    size_t n, alloc, last;
+    struct llm_stats s;
+    size_t *slot; /* hash table of group indexes + 1; 0 is empty */
+    size_t nslot;
     char what[4200]; /* what failed: the database, or the record */
 };
 
-static const char *str_or_dash(json_t *obj, const char *field)
+static int parse_by(struct llm_stats *s, const char *list, char *why, size_t n)
 {
-    json_t *v = json_object_get(obj, field);
-    return json_is_string(v) ? json_string_value(v) : "-";
-}
+    const char *p = list;
 
-static int64_t int_or_zero(json_t *obj, const char *field)
-{
-    json_t *v = json_object_get(obj, field);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
-}
-
-static struct group *find_group(struct stats_ctx *c, const char *provider, const char *model)
-{
-    struct group *g;
-
-    if (c->last < c->n && !strcmp(c->g[c->last].provider, provider) &&
-        !strcmp(c->g[c->last].model, model))
-        return &c->g[c->last];
-    for (size_t i = 0; i < c->n; i++) {
-        if (!strcmp(c->g[i].provider, provider) && !strcmp(c->g[i].model, model)) {
-            c->last = i;
-            return &c->g[i];
+    s->nby = 0;
+    while (*p) {
+        size_t len = strcspn(p, ","), k;
+        for (k = 0; k < NKEYS; k++) {
+            if (strlen(keys[k].name) == len && !strncmp(p, keys[k].name, len))
+                break;
         }
+        if (k == NKEYS || s->nby == LLM_STATS_MAX_BY) {
+            snprintf(why, n,
+                     "--by wants a comma list of provider, model, agent, session, exe, "
+                     "day, workspace, not '%s'",
+                     list);
+            return LLM_EINVAL;
+        }
+        s->by[s->nby] = keys[k].name;
+        s->field[s->nby++] = keys[k].field;
+        p += len;
+        if (*p == ',' && *++p == '\0')
+            break;
     }
-    if (c->n == c->alloc) {
-        size_t na = c->alloc ? c->alloc * 2 : 16;
-        struct group *ng = realloc(c->g, na * sizeof(*ng));
+    if (!s->nby || p[-1] == ',') {
+        snprintf(why, n, "--by wants a comma list of keys, not '%s'", list);
+        return LLM_EINVAL;
+    }
+    return 0;
+}
+
+static int own_opt(void *arg, int c, const char *val, char *why, size_t n)
+{
+    struct llm_stats *s = arg;
+
+    if (c == OPT_BY)
+        return parse_by(s, val, why, n);
+    if (c != OPT_FORMAT)
+        return LLM_EINVAL;
+    if (!strcmp(val, "table"))
+        s->format = LLM_STATS_TABLE;
+    else if (!strcmp(val, "csv"))
+        s->format = LLM_STATS_CSV;
+    else if (!strcmp(val, "json"))
+        s->format = LLM_STATS_JSON;
+    else {
+        snprintf(why, n, "unknown format '%s' (table, csv or json)", val);
+        return LLM_EINVAL;
+    }
+    return 0;
+}
+
+static uint64_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int grow_slots(struct stats_ctx *c)
+{
+    size_t n = c->nslot ? c->nslot * 2 : 64;
+    size_t *slot = calloc(n, sizeof(*slot));
+
+    if (!slot)
+        return LLM_ENOMEM;
+    for (size_t i = 0; i < c->s.n; i++) {
+        size_t h = hash(c->s.g[i].key) & (n - 1);
+        while (slot[h])
+            h = (h + 1) & (n - 1);
+        slot[h] = i + 1;
+    }
+    free(c->slot);
+    c->slot = slot;
+    c->nslot = n;
+    return 0;
+}
+
+static struct llm_stats_group *new_group(struct stats_ctx *c, const char *key,
+                                         const char *val[LLM_STATS_MAX_BY])
+{
+    struct llm_stats_group *g;
+
+    if (c->s.n == c->s.alloc) {
+        size_t na = c->s.alloc ? c->s.alloc * 2 : 16;
+        struct llm_stats_group *ng = realloc(c->s.g, na * sizeof(*ng));
         if (!ng)
             return NULL;
-        c->g = ng;
-        c->alloc = na;
+        c->s.g = ng;
+        c->s.alloc = na;
     }
-    g = &c->g[c->n];
+    g = &c->s.g[c->s.n];
     memset(g, 0, sizeof(*g));
-    g->provider = strdup(provider);
-    g->model = strdup(model);
-    if (!g->provider || !g->model) {
-        free(g->provider);
-        free(g->model);
+    if (!(g->key = strdup(key)))
         return NULL;
+    for (int i = 0; i < c->s.nby; i++) {
+        if (val[i] && !(g->val[i] = strdup(val[i]))) {
+            llm_stats_group_free(g);
+            return NULL;
+        }
     }
-    c->last = c->n++;
+    c->s.n++;
     return g;
 }
 
-static int add_latency(struct group *g, double ms)
+/* The group of a record: key values joined by US, NUL-free; "\x01" for null. */
+static struct llm_stats_group *find_group(struct stats_ctx *c, json_t *rec)
 {
-    if (g->nlat == g->alat) {
-        size_t na = g->alat ? g->alat * 2 : 64;
-        double *nl = realloc(g->lat, na * sizeof(*nl));
-        if (!nl)
-            return LLM_ENOMEM;
-        g->lat = nl;
-        g->alat = na;
+    const char *val[LLM_STATS_MAX_BY];
+    char key[4096], day[11];
+    size_t off = 0, h;
+
+    for (int i = 0; i < c->s.nby; i++) {
+        json_t *v = json_object_get(rec, c->s.field[i]);
+        val[i] = json_is_string(v) ? json_string_value(v) : NULL;
+        if (val[i] && !strcmp(c->s.by[i], "day")) {
+            snprintf(day, sizeof(day), "%.10s", val[i]);
+            val[i] = day;
+        }
+        off += (size_t)snprintf(key + off, off < sizeof(key) ? sizeof(key) - off : 0, "%s\x1f",
+                                val[i] ? val[i] : "\x01");
     }
-    g->lat[g->nlat++] = ms;
+    if (off >= sizeof(key))
+        key[sizeof(key) - 1] = '\0'; /* absurdly long values: grouped by their head */
+    if ((c->s.n + 1) * 2 > c->nslot && grow_slots(c))
+        return NULL;
+    for (h = hash(key) & (c->nslot - 1); c->slot[h]; h = (h + 1) & (c->nslot - 1)) {
+        if (!strcmp(c->s.g[c->slot[h] - 1].key, key))
+            return &c->s.g[c->slot[h] - 1];
+    }
+    if (!new_group(c, key, val))
+        return NULL;
+    c->slot[h] = c->s.n;
+    return &c->s.g[c->s.n - 1];
+}
+
+static int push(struct llm_stats_vec *v, double d)
+{
+    if (v->n == v->alloc) {
+        size_t na = v->alloc ? v->alloc * 2 : 64;
+        double *nv = realloc(v->v, na * sizeof(*nv));
+        if (!nv)
+            return LLM_ENOMEM;
+        v->v = nv;
+        v->alloc = na;
+    }
+    v->v[v->n++] = d;
     return 0;
 }
 
-static int add_record(void *arg, const void *key, size_t klen, json_t *obj)
+static int add_unpriced(struct llm_stats *s, json_t *rec)
+{
+    json_t *p = json_object_get(rec, "provider"), *m = json_object_get(rec, "model");
+    char name[1024];
+
+    snprintf(name, sizeof(name), "%s/%s", json_is_string(p) ? json_string_value(p) : "-",
+             json_is_string(m) ? json_string_value(m) : "-");
+    for (size_t i = 0; i < s->nunpriced; i++) {
+        if (!strcmp(s->unpriced[i].name, name)) {
+            s->unpriced[i].calls++;
+            return 0;
+        }
+    }
+    if (s->nunpriced == s->aunpriced) {
+        size_t na = s->aunpriced ? s->aunpriced * 2 : 8;
+        struct llm_stats_unpriced *nu = realloc(s->unpriced, na * sizeof(*nu));
+        if (!nu)
+            return LLM_ENOMEM;
+        s->unpriced = nu;
+        s->aunpriced = na;
+    }
+    if (!(s->unpriced[s->nunpriced].name = strdup(name)))
+        return LLM_ENOMEM;
+    s->unpriced[s->nunpriced++].calls = 1;
+    return 0;
+}
+
+static const char *const tok_fields[LLM_STATS_NTOK] = {
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
+};
+
+/* Output speed: tokens over the time spent producing them. */
+static void add_speed(struct llm_stats_group *g, json_t *rec)
+{
+    json_t *out = json_object_get(rec, "output_tokens"), *lat = json_object_get(rec, "latency_ms");
+    json_t *ttft = json_object_get(rec, "ttft_ms");
+    double ms;
+
+    if (!json_is_integer(out) || !json_is_number(lat))
+        return;
+    ms = json_number_value(lat);
+    if (json_is_true(json_object_get(rec, "stream")) && json_is_number(ttft))
+        ms -= json_number_value(ttft);
+    if (ms <= 0)
+        return;
+    g->speed_tokens += (double)json_integer_value(out);
+    g->speed_s += ms / 1000;
+}
+
+static int add_record(void *arg, const void *key, size_t klen, json_t *rec)
 {
     struct stats_ctx *c = arg;
-    struct group *g;
-    json_t *lat;
+    struct llm_stats_group *g = find_group(c, rec);
+    json_t *status = json_object_get(rec, "status"), *v;
+    double usd;
+    int rc = 0;
 
-    g = find_group(c, str_or_dash(obj, "provider"), str_or_dash(obj, "model"));
     if (!g)
         return LLM_ENOMEM;
     g->calls++;
-    if (strcmp(str_or_dash(obj, "status"), "ok"))
+    if (!json_is_string(status) || strcmp(json_string_value(status), "ok"))
         g->errors++;
-    g->in_tokens += int_or_zero(obj, "input_tokens");
-    g->out_tokens += int_or_zero(obj, "output_tokens");
-    lat = json_object_get(obj, "latency_ms");
-    if (json_is_number(lat))
-        return add_latency(g, json_number_value(lat));
-    return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static int cmp_group(const void *a, const void *b)
-{
-    const struct group *x = a, *y = b;
-    int d = strcmp(x->provider, y->provider);
-    return d ? d : strcmp(x->model, y->model);
-}
-
-/* Nearest rank: the smallest value with at least pct% of values <= it.
- * Integer arithmetic, so 95% of 20 is rank 19, not a rounding accident. */
-static void percentile(const struct group *g, unsigned pct, char *out, size_t n)
-{
-    size_t rank;
-
-    if (!g->nlat) {
-        snprintf(out, n, "-");
-        return;
+    for (int i = 0; i < LLM_STATS_NTOK; i++) {
+        v = json_object_get(rec, tok_fields[i]);
+        if (json_is_integer(v))
+            g->tokens[i] += json_integer_value(v);
     }
-    rank = (pct * g->nlat + 99) / 100;
-    snprintf(out, n, "%.1f", g->lat[rank ? rank - 1 : 0]);
-}
-
-enum { COL_PROVIDER, COL_MODEL, COL_CALLS, COL_ERRORS, COL_IN, COL_OUT, COL_P50, COL_P95, NCOL };
-
-static const char *const headers[NCOL] = {
-    "PROVIDER", "MODEL", "CALLS", "ERRORS", "INPUT_TOKENS", "OUTPUT_TOKENS", "P50_MS", "P95_MS",
-};
-
-static void row_cells(const struct group *g, char cells[NCOL][32])
-{
-    snprintf(cells[COL_CALLS], 32, "%" PRIu64, g->calls);
-    snprintf(cells[COL_ERRORS], 32, "%" PRIu64, g->errors);
-    snprintf(cells[COL_IN], 32, "%" PRId64, g->in_tokens);
-    snprintf(cells[COL_OUT], 32, "%" PRId64, g->out_tokens);
-    percentile(g, 50, cells[COL_P50], 32);
-    percentile(g, 95, cells[COL_P95], 32);
-}
-
-static void print_row(const char *const cell[NCOL], const int width[NCOL])
-{
-    for (int i = 0; i < NCOL; i++) {
-        const char *sep = i + 1 < NCOL ? "  " : "\n";
-        if (i <= COL_MODEL) /* text left-aligned, numbers right-aligned */
-            printf("%-*s%s", width[i], cell[i], sep);
-        else
-            printf("%*s%s", width[i], cell[i], sep);
+    switch (llm_cost_of(rec, &usd)) {
+    case LLM_COST_OK:
+        g->cost += usd;
+        g->priced++;
+        break;
+    case LLM_COST_NO_PRICE:
+        g->unpriced++;
+        rc = add_unpriced(&c->s, rec);
+        break;
+    default:
+        break;
     }
-}
-
-static int print_table(struct stats_ctx *c)
-{
-    int width[NCOL];
-    char cells[NCOL][32];
-    const char *cell[NCOL];
-
-    for (int i = 0; i < NCOL; i++)
-        width[i] = (int)strlen(headers[i]);
-    if (c->n) /* qsort's array must not be NULL, even when empty */
-        qsort(c->g, c->n, sizeof(*c->g), cmp_group);
-    for (size_t r = 0; r < c->n; r++) {
-        struct group *g = &c->g[r];
-        if (g->nlat)
-            qsort(g->lat, g->nlat, sizeof(*g->lat), cmp_double);
-        row_cells(g, cells);
-        cells[COL_PROVIDER][0] = cells[COL_MODEL][0] = '\0';
-        for (int i = 0; i < NCOL; i++) {
-            int len = (int)strlen(i == COL_PROVIDER ? g->provider
-                                  : i == COL_MODEL  ? g->model
-                                                    : cells[i]);
-            if (len > width[i])
-                width[i] = len;
-        }
-    }
-    print_row(headers, width);
-    for (size_t r = 0; r < c->n; r++) {
-        row_cells(&c->g[r], cells);
-        for (int i = 0; i < NCOL; i++)
-            cell[i] = cells[i];
-        cell[COL_PROVIDER] = c->g[r].provider;
-        cell[COL_MODEL] = c->g[r].model;
-        print_row(cell, width);
-    }
-    if (fflush(stdout) || ferror(stdout))
-        return -EIO;
-    return 0;
-}
-
-int llm_stats_run(const char *db, const struct llm_filter *filter)
-{
-    struct llm_store *s;
-    struct stats_ctx c = {0};
-    int rc = llm_cli_open(db, &s);
-
-    if (rc)
-        return rc;
-    snprintf(c.what, sizeof(c.what), "read database %s", db);
-    rc = llm_filter_scan(s, filter, add_record, &c, c.what, sizeof(c.what));
-    if (rc) {
-        llm_cli_error(rc, "%s", c.what);
-        goto groups_free;
-    }
-    rc = print_table(&c);
-    if (rc)
-        llm_cli_error(rc, "write standard output");
-groups_free:
-    for (size_t i = 0; i < c.n; i++) {
-        free(c.g[i].provider);
-        free(c.g[i].model);
-        free(c.g[i].lat);
-    }
-    free(c.g);
-    llm_store_close(s);
+    add_speed(g, rec);
+    v = json_object_get(rec, "latency_ms");
+    if (!rc && json_is_number(v))
+        rc = push(&g->lat, json_number_value(v));
+    v = json_object_get(rec, "ttft_ms");
+    if (!rc && json_is_number(v))
+        rc = push(&g->ttft, json_number_value(v));
     return rc;
+}
+
+int llm_stats_main(int argc, char **argv)
+{
+    struct stats_ctx c = {.s = {.format = LLM_STATS_TABLE}};
+    struct llm_cmd cmd = {.name = "stats",
+                          .usage = usage,
+                          .opts = opts,
+                          .needs_db = 1,
+                          .filters = 1,
+                          .opt = own_opt,
+                          .ctx = &c.s};
+    struct llm_cmd_args a;
+    struct llm_store *st;
+    int rc = llm_cmd_parse(&cmd, argc, argv, &a);
+    char why[64];
+
+    if (rc >= 0)
+        return rc;
+    if (!c.s.nby)
+        parse_by(&c.s, "provider,model", why, sizeof(why));
+    if (llm_cost_load(0))
+        return LLM_EXIT_RUNTIME;
+    if (llm_cli_open(a.db, &st))
+        return LLM_EXIT_RUNTIME;
+    snprintf(c.what, sizeof(c.what), "read database %s", a.db);
+    rc = llm_filter_scan(st, &a.filter, add_record, &c, c.what, sizeof(c.what));
+    if (rc)
+        llm_cli_error(rc, "%s", c.what);
+    else if ((rc = llm_stats_print(&c.s, stdout)))
+        llm_cli_error(rc, "write standard output");
+    llm_stats_free(&c.s);
+    free(c.slot);
+    llm_store_close(st);
+    return rc ? LLM_EXIT_RUNTIME : 0;
 }

@@ -45,12 +45,14 @@ struct item {
 static const char usage[] =
     "usage: mkstore --db DIR [--count N] [--seed S] [--models P/M,...] [--error-pct P]\n"
     "               [--null-tokens-pct P] [--known] [--garbage] [--manifest FILE]\n"
-    "               [--end TIME]\n"
+    "               [--end TIME] [--json FILE]\n"
     "               [--seconds S [--batch B] [--pause-ms MS]]\n"
     "       mkstore --schema\n"
     "  --models     provider/model pairs picked at random; '-' leaves one unknown\n"
     "  --known      also write the fixed record the tests know by heart (first)\n"
     "  --garbage    also write one value that is not msgpack (last); prints its key\n"
+    "  --json       also write the records in FILE, one JSON object of fields per\n"
+    "               line, keyed by their timestamp (which they must have)\n"
     "  --manifest   write the fields of every record, in time order, as NDJSON\n"
     "  --end        place the records as if written up to TIME (RFC 3339), not now\n"
     "  --seconds    keep writing batches with the real clock for S seconds,\n"
@@ -397,6 +399,86 @@ static int write_live(struct gen *g, struct llm_store *s, double seconds, size_t
     return rc;
 }
 
+/* One field of a --json record, converted to its schema type. */
+static int set_json_field(struct llm_record *r, int f, json_t *v)
+{
+    char *text;
+
+    switch (llm_schema[f].type) {
+    case LLM_T_INT:
+        llm_record_set_int(r, f, json_integer_value(v));
+        return json_is_integer(v) ? 0 : LLM_EINVAL;
+    case LLM_T_REAL:
+        llm_record_set_real(r, f, json_number_value(v));
+        return json_is_number(v) ? 0 : LLM_EINVAL;
+    case LLM_T_BOOL:
+        llm_record_set_bool(r, f, json_is_true(v));
+        return json_is_boolean(v) ? 0 : LLM_EINVAL;
+    default:
+        if (json_is_string(v))
+            return llm_record_set_cstr(r, f, json_string_value(v));
+        text = json_dumps(v, JSON_COMPACT); /* objects for the JSON-text fields */
+        if (!text)
+            return LLM_ENOMEM;
+        llm_record_take_str(r, f, text, strlen(text));
+        return 0;
+    }
+}
+
+/* --json: records spelled out field by field, for tests that need exact values. */
+static int write_json(struct llm_store *s, const char *path)
+{
+    FILE *fp = fopen(path, "r");
+    char line[1 << 16];
+    int rc = 0;
+
+    if (!fp)
+        return -errno;
+    while (!rc && fgets(line, sizeof(line), fp)) {
+        json_t *o = json_loads(line, 0, NULL), *v;
+        struct llm_record r;
+        struct llm_kv kv;
+        uint8_t key[16];
+        char ulid[LLM_ULID_LEN], *val;
+        const char *name;
+        int64_t us;
+        size_t len;
+
+        if (!o || !json_is_string(json_object_get(o, "timestamp")) ||
+            llm_parse_time(json_string_value(json_object_get(o, "timestamp")), &us)) {
+            json_decref(o);
+            rc = strspn(line, " \t\r\n") == strlen(line) ? 0 : LLM_EINVAL;
+            continue;
+        }
+        llm_record_init(&r);
+        llm_ulid_new(key, us * 1000);
+        llm_ulid_format(key, ulid);
+        llm_record_set_cstr(&r, LLM_F_OPERATION_ID, ulid);
+        llm_record_set_int(&r, LLM_F_SCHEMA_VERSION, LLM_SCHEMA_VERSION);
+        json_object_foreach(o, name, v)
+        {
+            int f = llm_field_lookup(name, strlen(name));
+            if (f < 0)
+                rc = LLM_EINVAL;
+            else if (json_is_null(v))
+                llm_record_unset(&r, f);
+            else if (!rc)
+                rc = set_json_field(&r, f, v);
+        }
+        json_decref(o);
+        if (!rc)
+            rc = llm_record_encode(&r, &val, &len);
+        llm_record_clear(&r);
+        if (rc)
+            break;
+        kv = (struct llm_kv){key, 16, val, len};
+        rc = llm_store_put(s, &kv, 1);
+        free(val);
+    }
+    fclose(fp);
+    return rc;
+}
+
 static int write_garbage(struct llm_store *s)
 {
     static const char junk[] = "\xc1 this is not msgpack";
@@ -418,12 +500,12 @@ int main(int argc, char **argv)
         {"known", 0, NULL, 'k'},   {"garbage", 0, NULL, 'g'},   {"manifest", 1, NULL, 'M'},
         {"seconds", 1, NULL, 'S'}, {"batch", 1, NULL, 'b'},     {"pause-ms", 1, NULL, 'p'},
         {"schema", 0, NULL, 'x'},  {"help", 0, NULL, 'h'},      {"end", 1, NULL, 'E'},
-        {NULL, 0, NULL, 0},
+        {"json", 1, NULL, 'J'},    {NULL, 0, NULL, 0},
     };
     struct gen g = {.rng = 1, .error_pct = 10, .null_tokens_pct = 10};
     const char *db = NULL, *mix = "openai/gpt-4o,openai/gpt-4o-mini,"
                                   "anthropic/claude-3-5-sonnet-20241022,ollama/-,-/-";
-    const char *manifest_path = NULL;
+    const char *manifest_path = NULL, *json_path = NULL;
     long count = 100, batch = 50, pause_ms = 2;
     double seconds = 0;
     int64_t end_ns = llm_now_ns(), end_us;
@@ -453,6 +535,9 @@ int main(int argc, char **argv)
             break;
         case 'k':
             with_known = 1;
+            break;
+        case 'J':
+            json_path = optarg;
             break;
         case 'g':
             garbage = 1;
@@ -505,6 +590,8 @@ int main(int argc, char **argv)
         rc = write_live(&g, s, seconds, (size_t)batch, pause_ms, manifest);
     else
         rc = write_fixed(&g, s, count, with_known, end_ns, manifest);
+    if (!rc && json_path)
+        rc = write_json(s, json_path);
     if (!rc && garbage)
         rc = write_garbage(s);
     llm_store_close(s);

@@ -19,6 +19,7 @@ cleanup() {
 trap cleanup EXIT
 # the tool must not fall back on the invoking user's real database
 export LLMOPS_DB=$T/no-such-default HOME=$T/home XDG_DATA_HOME=
+unset LLMOPS_PRICES # the shipped price table, whatever the caller has
 
 passed=0
 ok() {
@@ -58,39 +59,7 @@ expect_success() {
 
 # check_stats NDJSON STATS_OUTPUT: recomputes the table from the export
 check_stats() {
-    "$PY" - "$1" "$2" <<'EOF'
-import json, sys
-groups = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    key = tuple("-" if r[f] is None else r[f] for f in ("provider", "model"))
-    g = groups.setdefault(key, {"calls": 0, "errors": 0, "in": 0, "out": 0, "lat": []})
-    g["calls"] += 1
-    g["errors"] += r["status"] != "ok"
-    g["in"] += r["input_tokens"] or 0
-    g["out"] += r["output_tokens"] or 0
-    if r["latency_ms"] is not None:
-        g["lat"].append(r["latency_ms"])
-
-def nearest_rank(values, pct):
-    if not values:
-        return "-"
-    values = sorted(values)
-    return "%.1f" % values[-(-pct * len(values) // 100) - 1]
-
-want = [["PROVIDER", "MODEL", "CALLS", "ERRORS", "INPUT_TOKENS", "OUTPUT_TOKENS",
-         "P50_MS", "P95_MS"]]
-for (p, m), g in sorted(groups.items()):
-    want.append([p, m, str(g["calls"]), str(g["errors"]), str(g["in"]), str(g["out"]),
-                 nearest_rank(g["lat"], 50), nearest_rank(g["lat"], 95)])
-lines = open(sys.argv[2]).read().splitlines()
-got = [l.split() for l in lines]
-if got != want:
-    sys.exit("stats mismatch:\n got %s\nwant %s" % (got, want))
-if len({len(l) for l in lines}) != 1:  # right-aligned last column: equal widths
-    sys.exit("stats columns are not aligned:\n" + "\n".join(lines))
-print("%d groups, %d calls" % (len(want) - 1, sum(g["calls"] for g in groups.values())))
-EOF
+    "$PY" "$SRC/tests/tools/stats_expect.py" "$1" "$2"
 }
 
 # --- help and version -------------------------------------------------------
@@ -135,7 +104,10 @@ assert len(rows) == len(made), (len(rows), len(made))
 for i, (r, m) in enumerate(zip(rows, made)):
     assert list(r) == schema, "record %d: keys %s" % (i, list(r))
     for f in schema:  # what mkstore set comes back exactly; the rest is null
-        assert r[f] == m.get(f), "record %d field %s: %r != %r" % (i, f, r[f], m.get(f))
+        if f != "cost_usd":  # priced at export from the price table (test_cost.sh)
+            assert r[f] == m.get(f), "record %d field %s: %r != %r" % (i, f, r[f], m.get(f))
+    if r["model"] is None or r["provider"] == "ollama":
+        assert r["cost_usd"] is None, "record %d: cost of an unpriced call" % i
 ids = [r["operation_id"] for r in rows]
 times = [r["timestamp"] for r in rows]
 assert ids == sorted(ids) and len(set(ids)) == len(ids), "not in key order"
@@ -146,12 +118,14 @@ want = {"operation_id": k["operation_id"], "timestamp": "2024-02-29T12:34:56.789
         "output_tokens": 567, "latency_ms": 812.5, "stream": True,
         "response": 'h\u00e9llo "w"\n\\ \u2603',
         "extras": {"team": "search", "n": [1, 2, 3], "deep": {"x": None}},
-        "argv": ["python3", "agent.py", "--task", "summarize"], "total_tokens": None}
+        "argv": ["python3", "agent.py", "--task", "summarize"], "total_tokens": None,
+        "cost_usd": None}  # gpt-4o-mini had no price yet on 2024-02-29
 for f, v in want.items():
     assert k[f] == v and type(k[f]) == type(v), "known record %s: %r" % (f, k[f])
 assert sum(r["status"] == "error" for r in rows) > 0, "no error records"
 assert sum(r["input_tokens"] is None for r in rows) > 0, "no null-token records"
 assert sum(r["model"] is None for r in rows) > 0, "no null-model records"
+assert sum(isinstance(r["cost_usd"], float) for r in rows) > len(rows) // 3, "too few costs"
 assert sum(isinstance(r["extras"], dict) for r in rows) > len(rows) // 2, "too few extras"
 EOF
 ok "every line is JSON with every schema field in order; values round-trip; key order is time order"
@@ -212,7 +186,8 @@ ok "an empty store exports nothing, [] and a header-only table"
 expect_error "unknown --format" 2 "$LLMOPS" export --db "$T/main" --format xml
 expect_error "unknown option" 2 "$LLMOPS" export --db "$T/main" --bogus
 expect_error "option without value" 2 "$LLMOPS" export --db
-expect_error "stats takes no --format" 2 "$LLMOPS" stats --db "$T/main" --format json
+expect_error "stats --format xml" 2 "$LLMOPS" stats --db "$T/main" --format xml
+expect_error "stats --by nonsense" 2 "$LLMOPS" stats --db "$T/main" --by provider,colour
 expect_error "stray argument" 2 "$LLMOPS" stats --db "$T/main" extra
 expect_error "unknown command" 2 "$LLMOPS" frobnicate
 expect_error "no command" 2 "$LLMOPS"

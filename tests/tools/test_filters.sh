@@ -17,10 +17,10 @@ mv "$T/out" "$T/all.ndjson"
 # The cases: llmops arguments, then the same filter in Python. Expected rows
 # come from all.ndjson; each case runs export (ids and order must match) and
 # stats (the table must be the one computed from the expected rows).
-"$PY" - "$LLMOPS" "$T/f" "$T/all.ndjson" <<'EOF' || fail "filters: see above"
+"$PY" - "$LLMOPS" "$T/f" "$T/all.ndjson" "$SRC/tests/tools" <<'EOF' || fail "filters: see above"
 import calendar, datetime, json, subprocess, sys
 
-llmops, db, ref = sys.argv[1:4]
+llmops, db, ref, tools_dir = sys.argv[1:5]
 recs = [json.loads(l) for l in open(ref)]
 
 def us(t):
@@ -88,29 +88,8 @@ cases = [
      and r["latency_ms"] is not None and r["latency_ms"] >= 1000 and us(r["timestamp"]) >= a),
 ]
 
-def nearest_rank(values, pct):
-    if not values:
-        return "-"
-    values = sorted(values)
-    return "%.1f" % values[-(-pct * len(values) // 100) - 1]
-
-def stats_table(rows):
-    groups = {}
-    for r in rows:
-        key = tuple("-" if r[f] is None else r[f] for f in ("provider", "model"))
-        g = groups.setdefault(key, {"calls": 0, "errors": 0, "in": 0, "out": 0, "lat": []})
-        g["calls"] += 1
-        g["errors"] += r["status"] != "ok"
-        g["in"] += r["input_tokens"] or 0
-        g["out"] += r["output_tokens"] or 0
-        if r["latency_ms"] is not None:
-            g["lat"].append(r["latency_ms"])
-    want = [["PROVIDER", "MODEL", "CALLS", "ERRORS", "INPUT_TOKENS", "OUTPUT_TOKENS",
-             "P50_MS", "P95_MS"]]
-    for (p, m), g in sorted(groups.items()):
-        want.append([p, m, str(g["calls"]), str(g["errors"]), str(g["in"]), str(g["out"]),
-                     nearest_rank(g["lat"], 50), nearest_rank(g["lat"], 95)])
-    return want
+sys.path.insert(0, tools_dir)
+from stats_expect import table as stats_table
 
 def run(args):
     p = subprocess.run([llmops] + args, capture_output=True, text=True)

@@ -339,8 +339,11 @@ expect_error "--dialect without sql" 2 "$LLMOPS" export --db "$T/main" --format 
 expect_error "unknown dialect" 2 "$LLMOPS" export --db "$T/main" --format sql --dialect mysql
 expect_error "unknown format" 2 "$LLMOPS" export --db "$T/main" --format parquet
 expect_error "create-tables without --to" 2 "$LLMOPS" create-tables
-expect_error "create-tables postgresql://" 2 "$LLMOPS" create-tables --to postgresql://localhost/db
-expect_error "create-tables postgres://" 2 "$LLMOPS" create-tables --to postgres://localhost/db
+# (test_postgres.sh runs the PostgreSQL targets against a real server)
+expect_error "create-tables postgresql:// unreachable" 1 \
+    "$LLMOPS" create-tables --to postgresql://127.0.0.1:1/db
+expect_error "create-tables postgres:// unreachable" 1 \
+    "$LLMOPS" create-tables --to postgres://127.0.0.1:1/db
 expect_error "create-tables unknown target" 2 "$LLMOPS" create-tables --to mysql://x
 expect_error "create-tables sqlite: without a path" 2 "$LLMOPS" create-tables --to sqlite:
 expect_error "create-tables stray argument" 2 "$LLMOPS" create-tables --to "sqlite:$T/x.db" extra

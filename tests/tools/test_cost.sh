@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# cost_usd: records with exact token counts (mkstore --json) priced by the
+# shipped table and by override tables, against costs computed by hand here
+# from the providers' per-million-token list prices; the same costs in every
+# export format and in stats; the price table itself and `llmops prices`.
+# Dates are in the past, so the shipped entries they hit never change (a
+# price change is a new entry with a later effective_from).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# name, then the record; the hand computation is in the want table below
+cat >"$T/calls.ndjson" <<'EOF'
+{"action_id": "openai-cached", "timestamp": "2025-03-01T10:00:00Z", "provider": "openai", "model": "gpt-4o-mini-2024-07-18", "status": "ok", "input_tokens": 10000, "cache_read_tokens": 6000, "output_tokens": 500}
+{"action_id": "anthropic-cache", "timestamp": "2025-01-15T10:00:00Z", "provider": "anthropic", "model": "claude-3-5-sonnet-20241022", "status": "ok", "input_tokens": 10000, "cache_read_tokens": 6000, "cache_write_tokens": 3000, "output_tokens": 800, "usage_raw": {"input_tokens": 1000, "cache_read_input_tokens": 6000, "cache_creation_input_tokens": 3000, "output_tokens": 800}}
+{"action_id": "anthropic-1h", "timestamp": "2025-01-15T11:00:00Z", "provider": "anthropic", "model": "claude-3-5-sonnet-20241022", "status": "ok", "input_tokens": 10000, "cache_read_tokens": 6000, "cache_write_tokens": 3000, "output_tokens": 800, "usage_raw": {"input_tokens": 1000, "cache_read_input_tokens": 6000, "cache_creation_input_tokens": 3000, "cache_creation": {"ephemeral_5m_input_tokens": 1000, "ephemeral_1h_input_tokens": 2000}, "output_tokens": 800}}
+{"action_id": "reasoning", "timestamp": "2025-05-01T00:00:00Z", "provider": "openai", "model": "o4-mini-2025-04-16", "status": "ok", "input_tokens": 2000, "output_tokens": 5000, "reasoning_tokens": 4000}
+{"action_id": "gemini-long", "timestamp": "2025-07-01T00:00:00Z", "provider": "gcp.gemini", "model": "gemini-2.5-pro", "status": "ok", "input_tokens": 250000, "output_tokens": 2000, "reasoning_tokens": 1500}
+{"action_id": "gemini-at-threshold", "timestamp": "2025-07-01T00:00:01Z", "provider": "gcp.gemini", "model": "gemini-2.5-pro", "status": "ok", "input_tokens": 200000, "output_tokens": 2000}
+{"action_id": "anthropic-long", "timestamp": "2025-08-20T00:00:00Z", "provider": "anthropic", "model": "claude-sonnet-4-20250514", "status": "ok", "input_tokens": 300000, "cache_read_tokens": 100000, "output_tokens": 1000}
+{"action_id": "o3-before-cut", "timestamp": "2025-05-01T00:00:00Z", "provider": "openai", "model": "o3-2025-04-16", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
+{"action_id": "o3-after-cut", "timestamp": "2025-07-01T00:00:00Z", "provider": "openai", "model": "o3-2025-04-16", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
+{"action_id": "deepseek-2025-03", "timestamp": "2025-03-01T00:00:00Z", "provider": "deepseek", "model": "deepseek-chat", "status": "ok", "input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 1000}
+{"action_id": "deepseek-2025-10", "timestamp": "2025-10-01T00:00:00Z", "provider": "deepseek", "model": "deepseek-chat", "status": "ok", "input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 1000}
+{"action_id": "before-first-price", "timestamp": "2024-03-01T00:00:00Z", "provider": "openai", "model": "gpt-4o-mini", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
+{"action_id": "unknown-model", "timestamp": "2025-05-01T00:00:01Z", "provider": "openai", "model": "gpt-nonexistent-9", "status": "ok", "input_tokens": 1000, "output_tokens": 1000, "cost_usd": 5.0}
+{"action_id": "no-usage", "timestamp": "2025-05-01T00:00:02Z", "provider": "openai", "model": "gpt-4o-mini", "status": "error", "http_status": 429}
+{"action_id": "exact-beats-prefix", "timestamp": "2025-01-01T00:00:00Z", "provider": "openai", "model": "gpt-4o-2024-05-13", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
+{"action_id": "stored-cost-replaced", "timestamp": "2025-06-01T00:00:00Z", "provider": "x_ai", "model": "grok-3-mini", "status": "ok", "input_tokens": 1000, "output_tokens": 500, "reasoning_tokens": 400, "cost_usd": 99.0}
+{"action_id": "embeddings", "timestamp": "2025-01-01T00:00:01Z", "provider": "openai", "model": "text-embedding-3-small", "operation_type": "embeddings", "status": "ok", "input_tokens": 1000}
+{"action_id": "acme", "timestamp": "2025-01-01T00:00:02Z", "provider": "acme", "model": "m1", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
+EOF
+"$MKSTORE" --db "$T/c" --count 0 --json "$T/calls.ndjson"
+
+# USD per million tokens, from the providers' pricing pages; None: no cost
+cat >"$T/want.py" <<'EOF'
+M = 1e6
+SHIPPED = {
+    "openai-cached": (4000 * 0.15 + 6000 * 0.075 + 500 * 0.60) / M,  # cached input at its rate
+    "anthropic-cache": (1000 * 3 + 6000 * 0.30 + 3000 * 3.75 + 800 * 15) / M,  # reads and writes
+    "anthropic-1h": (1000 * 3 + 6000 * 0.30 + 1000 * 3.75 + 2000 * 6 + 800 * 15) / M,
+    "reasoning": (2000 * 1.10 + 5000 * 4.40) / M,  # reasoning is inside output_tokens
+    "gemini-long": (250000 * 2.50 + 2000 * 15) / M,  # > 200k: the whole call at the long rates
+    "gemini-at-threshold": (200000 * 1.25 + 2000 * 10) / M,  # not above the threshold
+    "anthropic-long": (200000 * 6 + 100000 * 0.60 + 1000 * 22.50) / M,
+    "o3-before-cut": (1000 * 10 + 1000 * 40) / M,  # the price before 2025-06-10
+    "o3-after-cut": (1000 * 2 + 1000 * 8) / M,
+    "deepseek-2025-03": (600 * 0.27 + 400 * 0.07 + 1000 * 1.10) / M,
+    "deepseek-2025-10": (600 * 0.28 + 400 * 0.028 + 1000 * 0.42) / M,
+    "before-first-price": None,  # gpt-4o-mini was priced from 2024-07-18
+    "unknown-model": None,
+    "no-usage": None,
+    "exact-beats-prefix": (1000 * 5 + 1000 * 15) / M,  # not the gpt-4o* prefix's 2.50/10
+    "stored-cost-replaced": (1000 * 0.30 + 500 * 0.50) / M,
+    "embeddings": (1000 * 0.02) / M,
+    "acme": None,
+}
+OVERRIDE = dict.fromkeys(SHIPPED)  # only what the override table prices
+OVERRIDE.update({
+    "openai-cached": (4000 * 100 + 6000 * 50 + 500 * 200) / M,
+    "before-first-price": (1000 * 100 + 1000 * 200) / M,
+    "acme": (1000 * 1 + 1000 * 2) / M,
+})
+
+def check(rows, want, what):
+    got = {r["action_id"]: r["cost_usd"] for r in rows}
+    assert set(got) == set(want), (what, set(got) ^ set(want))
+    for k, w in want.items():
+        g = got[k]
+        if w is None:
+            assert g is None, "%s: %s costs %r, want null" % (what, k, g)
+        else:
+            assert isinstance(g, float) and abs(g - w) <= 1e-12 * max(1, w), \
+                "%s: %s costs %r, want %r" % (what, k, g, w)
+EOF
+
+check_costs() { # NDJSON WANT WHAT
+    "$PY" - "$T" "$1" "$2" "$3" <<'EOF'
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import want
+check = want.check
+check([json.loads(l) for l in open(sys.argv[2])], getattr(want, sys.argv[3]), sys.argv[4])
+EOF
+}
+
+expect_success "export" "$LLMOPS" export --db "$T/c"
+cp "$T/out" "$T/c.ndjson"
+check_costs "$T/c.ndjson" SHIPPED "ndjson" || fail "shipped-table costs"
+ok "hand-computed costs: cached input, cache reads and writes (5 min and 1 h), reasoning," \
+    "long context above (and at) the threshold, prices before and after a change, exact" \
+    "beats prefix, stored cost replaced, embeddings; unknown model, no usage: null"
+
+# every format carries the same cost_usd
+expect_success "export json" "$LLMOPS" export --db "$T/c" --format json
+"$PY" -c 'import json,sys; [print(json.dumps(r)) for r in json.load(open(sys.argv[1]))]' \
+    "$T/out" >"$T/c.json.ndjson"
+check_costs "$T/c.json.ndjson" SHIPPED "json" || fail "json costs"
+expect_success "export csv" "$LLMOPS" export --db "$T/c" --format csv
+"$PY" - "$T/out" >"$T/c.csv.ndjson" <<'EOF'
+import csv, json, sys
+for r in csv.DictReader(open(sys.argv[1], newline="")):
+    print(json.dumps({"action_id": r["action_id"],
+                      "cost_usd": float(r["cost_usd"]) if r["cost_usd"] else None}))
+EOF
+check_costs "$T/c.csv.ndjson" SHIPPED "csv" || fail "csv costs"
+expect_success "export sqlite" "$LLMOPS" export --db "$T/c" --format sqlite --out "$T/c.sqlite"
+"$PY" - "$T/c.sqlite" >"$T/c.sqlite.ndjson" <<'EOF'
+import json, sqlite3, sys
+for a, c in sqlite3.connect(sys.argv[1]).execute("SELECT action_id, cost_usd FROM llm_operations"):
+    print(json.dumps({"action_id": a, "cost_usd": c}))
+EOF
+check_costs "$T/c.sqlite.ndjson" SHIPPED "sqlite" || fail "sqlite costs"
+expect_success "export sql" "$LLMOPS" export --db "$T/c" --format sql
+grep -q "0.00135" "$T/out" || fail "the sql script lacks the cached call's cost"
+ok "ndjson, json, csv, sqlite and sql exports carry the same costs"
+
+# stats: cost sums and the unpriced list
+expect_success "stats" "$LLMOPS" stats --db "$T/c"
+cat "$T/out"
+"$PY" "$SRC/tests/tools/stats_expect.py" "$T/c.ndjson" "$T/out" >/dev/null || fail "stats table"
+grep -qx 'no price for: openai/gpt-nonexistent-9 (1 call)' "$T/out" || fail "unknown model not listed"
+grep -qx 'no price for: openai/gpt-4o-mini (1 call)' "$T/out" || fail "pre-price call not listed"
+grep -qx 'no price for: acme/m1 (1 call)' "$T/out" || fail "acme not listed"
+[[ $(grep -c '^no price for:' "$T/out") -eq 3 ]] || fail "the call without usage is not unpriced"
+expect_success "stats o3" "$LLMOPS" stats --db "$T/c" --model o3-2025-04-16 --format json
+"$PY" -c '
+import json, sys
+[g] = json.load(open(sys.argv[1]))
+assert abs(g["cost_usd"] - 0.06) < 1e-12 and g["unpriced_calls"] == 0, g' "$T/out" ||
+    fail "stats cost of the two o3 calls"
+ok "stats sums the costs and lists the unpriced models"
+
+# --- overrides -----------------------------------------------------------------
+cat >"$T/override.json" <<'EOF'
+{"version": 1, "as_of": "2030-01-01", "entries": [
+ {"provider": "acme", "model": "m1", "effective_from": "2020-01-01",
+  "usd_per_mtok": {"input": 1, "output": 2}, "source": "https://example.com/acme"},
+ {"provider": "openai", "model_prefix": "gpt-4o-mini", "effective_from": "2020-01-01",
+  "usd_per_mtok": {"input": 100, "output": 200, "cache_read": 50}, "source": "https://example.com"}
+]}
+EOF
+expect_success "export --prices" "$LLMOPS" export --db "$T/c" --prices "$T/override.json"
+check_costs "$T/out" OVERRIDE "--prices" || fail "--prices costs"
+LLMOPS_PRICES=$T/override.json expect_success "LLMOPS_PRICES" "$LLMOPS" export --db "$T/c"
+check_costs "$T/out" OVERRIDE "LLMOPS_PRICES" || fail "LLMOPS_PRICES costs"
+LLMOPS_PRICES=$T/nope.json expect_success "--prices beats LLMOPS_PRICES" \
+    "$LLMOPS" export --db "$T/c" --prices "$T/override.json"
+check_costs "$T/out" OVERRIDE "--prices over env" || fail "--prices does not win"
+LLMOPS_PRICES=$T/override.json expect_success "stats LLMOPS_PRICES" "$LLMOPS" stats --db "$T/c" \
+    --provider acme --format csv
+grep -q '^acme,m1,1,0,1000,1000,0,0,0,0.003,0,' "$T/out" || fail "stats override: $(cat "$T/out")"
+ok "--prices FILE and LLMOPS_PRICES replace the shipped table (export and stats)"
+
+# bad tables: one line, exit 1, naming the file (and the entry)
+echo '{"version": 1, "entries": [' >"$T/broken.json"
+expect_error "export --prices broken JSON" 1 "$LLMOPS" export --db "$T/c" --prices "$T/broken.json"
+grep -q "broken.json: line" "$T/err" || fail "no line number"
+expect_error "export --prices missing" 1 "$LLMOPS" export --db "$T/c" --prices "$T/none.json"
+"$PY" - "$T" <<'EOF'
+import json, sys
+good = {"provider": "p", "model": "m", "effective_from": "2025-01-01",
+        "usd_per_mtok": {"input": 1, "output": 2}, "source": "https://example.com"}
+bad = {
+    "nosource": {k: v for k, v in good.items() if k != "source"},
+    "both": dict(good, model_prefix="m"),
+    "baddate": dict(good, effective_from="2025-02-30"),
+    "negative": dict(good, usd_per_mtok={"input": -1, "output": 2}),
+    "nooutput": dict(good, usd_per_mtok={"input": 1}),
+    "badlong": dict(good, long_context={"threshold_input_tokens": 0, "input": 1, "output": 1}),
+}
+for name, e in bad.items():
+    json.dump({"version": 1, "entries": [good, e]}, open("%s/bad-%s.json" % (sys.argv[1], name), "w"))
+json.dump({"version": 1, "entries": [good, good]}, open(sys.argv[1] + "/bad-dup.json", "w"))
+json.dump({"version": 2, "entries": []}, open(sys.argv[1] + "/bad-version.json", "w"))
+EOF
+for b in nosource both baddate negative nooutput badlong dup; do
+    expect_error "table with a bad entry ($b)" 1 "$LLMOPS" stats --db "$T/c" --prices "$T/bad-$b.json"
+    grep -q "entry 1:" "$T/err" || fail "$b: the error does not name the entry"
+done
+expect_error "table version 2" 1 "$LLMOPS" prices --prices "$T/bad-version.json"
+
+# --- the shipped table -----------------------------------------------------------
+"$PY" - "$BUILD/prices.json" "$SRC/tools/prices.json" <<'EOF' || fail "shipped table"
+import filecmp, json, sys
+assert filecmp.cmp(sys.argv[1], sys.argv[2], shallow=False), "build copy differs"
+t = json.load(open(sys.argv[1]))
+assert t["version"] == 1 and t["as_of"]
+providers = {e["provider"] for e in t["entries"]}
+want = {"openai", "anthropic", "gcp.gemini", "mistral_ai", "groq", "deepseek", "x_ai"}
+assert want <= providers, want - providers
+for e in t["entries"]:
+    assert e["source"].startswith("https://"), e
+    assert ("model" in e) != ("model_prefix" in e), e
+print("%d entries" % len(t["entries"]))
+EOF
+ok "the shipped table (beside the binary) cites a source for each of its entries and covers" \
+    "OpenAI, Anthropic, Google, Mistral, Groq, DeepSeek and xAI"
+
+# --- llmops prices -----------------------------------------------------------------
+expect_success "prices" "$LLMOPS" prices
+head -2 "$T/out"
+[[ $(wc -l <"$T/out") -eq $(($("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entries"]))' \
+    "$BUILD/prices.json") + 2)) ]] || fail "prices does not list every entry"
+grep -q "^price table $BUILD/prices.json (as of " "$T/out" || fail "prices: $(head -1 "$T/out")"
+expect_success "prices MODEL --at" "$LLMOPS" prices o3-2025-04-16 --at 2025-05-01
+grep -Eq '^openai +o3\* +2025-04-16 2025-06-10 \* +10 +40 ' "$T/out" || fail "o3 at 2025-05-01: $(cat "$T/out")"
+grep -Eq '^openai +o3\* +2025-06-10 - +2 +8 ' "$T/out" || fail "o3 later entry: $(cat "$T/out")"
+grep -q 'is priced by o3\* from 2025-04-16: https://' "$T/out" || fail "o3: no source line"
+expect_success "prices MODEL" "$LLMOPS" prices claude-sonnet-4-5-20250929
+grep -q 'input_tokens > 200000: input 6, output 22.5' "$T/out" || fail "no long-context tier shown"
+expect_success "prices --prices --provider" "$LLMOPS" prices --prices "$T/override.json" --provider acme
+[[ $(wc -l <"$T/out") -eq 3 ]] || fail "prices --provider acme: $(cat "$T/out")"
+ok "prices lists the table; prices MODEL shows its entries, their dates and the one in effect"
+expect_error "prices of an unknown model" 1 "$LLMOPS" prices gpt-nonexistent-9
+[[ ! -s $T/out ]] || fail "prices printed for an unknown model: $(cat "$T/out")"
+expect_error "prices --at bad" 2 "$LLMOPS" prices o3 --at soon
+expect_error "prices two models" 2 "$LLMOPS" prices o3 o4
+expect_error "prices --bogus" 2 "$LLMOPS" prices --bogus
+expect_success "prices --help" "$LLMOPS" prices --help
+grep -q 'long-context' "$T/out" || fail "prices --help does not explain the cost rules"
+
+echo "$passed passed, 0 failed"
