@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Process shapes under the shim: fork without exec (the child records its own
 # calls, nothing inherited is written twice), os._exit, exec'd children,
-# threads, and SIGTERM with the default action after a completed call. Each
+# posix_spawn and a vfork child whose exec fails, threads (and one connection
+# shared by two threads), and SIGTERM with the default action after a
+# completed call. Each
 # scenario must finish promptly (no hang at exit or after fork) and leave
 # exactly the records of the calls it made.
 set -euo pipefail
@@ -59,6 +61,8 @@ run fork 4 2
 run _exit 4 2
 run exec 2 2
 run threads 16 1
+run spawn 3 2
+run shared 2 1
 
 # exec'd child: its record names curl and its parent
 rm -rf "$tmp/db"
