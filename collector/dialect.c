@@ -55,6 +55,12 @@ const struct llm_dialect *llm_dialect_find(const char *method, const char *path,
     return NULL;
 }
 
+int llm_path_ends(const char *path, size_t n, const char *suffix)
+{
+    size_t k = strlen(suffix);
+    return n >= k && !memcmp(path + n - k, suffix, k);
+}
+
 void llm_call_first_token(struct llm_call *c)
 {
     if (!c->first_token_mono)

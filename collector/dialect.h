@@ -78,6 +78,9 @@ void llm_call_usage_raw(struct llm_call *c, json_t *usage);
  * Returns 1 when an error was found and recorded. */
 int llm_call_error(struct llm_call *c, json_t *body);
 
+/* Non-zero when path[0..n) ends with suffix (for dialect matchers). */
+int llm_path_ends(const char *path, size_t n, const char *suffix);
+
 /* JSON path lookups ("a.b.c"); NULL/absent when missing or of another type. */
 json_t *llm_json_path(json_t *root, const char *path);
 int llm_json_int(json_t *root, const char *path, int64_t *out);

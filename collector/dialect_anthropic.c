@@ -14,21 +14,15 @@ struct anthropic {
     json_t *usage; /* merged usage object, as the provider reported it */
 };
 
-static int ends_with(const char *path, size_t n, const char *suffix)
-{
-    size_t k = strlen(suffix);
-    return n >= k && !memcmp(path + n - k, suffix, k);
-}
-
 static int match_messages(const char *method, const char *path, size_t n, const char *provider)
 {
-    return ends_with(path, n, "/v1/messages") ||
-           (!strcmp(provider, "anthropic") && ends_with(path, n, "/messages"));
+    return llm_path_ends(path, n, "/v1/messages") ||
+           (!strcmp(provider, "anthropic") && llm_path_ends(path, n, "/messages"));
 }
 
 static int match_complete(const char *method, const char *path, size_t n, const char *provider)
 {
-    return ends_with(path, n, "/v1/complete");
+    return llm_path_ends(path, n, "/v1/complete");
 }
 
 static struct anthropic *state(struct llm_call *c)

@@ -13,20 +13,14 @@ struct cohere {
     int streamed_tools; /* v1: tool calls arrived as tool-calls-chunk fragments */
 };
 
-static int ends_with(const char *path, size_t n, const char *suffix)
-{
-    size_t k = strlen(suffix);
-    return n >= k && !memcmp(path + n - k, suffix, k);
-}
-
 static int match_v1(const char *method, const char *path, size_t n, const char *provider)
 {
-    return ends_with(path, n, "/v1/chat");
+    return llm_path_ends(path, n, "/v1/chat");
 }
 
 static int match_v2(const char *method, const char *path, size_t n, const char *provider)
 {
-    return ends_with(path, n, "/v2/chat");
+    return llm_path_ends(path, n, "/v2/chat");
 }
 
 static void request(struct llm_call *c, json_t *body)

@@ -16,25 +16,19 @@ static const char *const usage_keys[] = {"prompt_eval_count",    "eval_count",
                                          "total_duration",       "load_duration",
                                          "prompt_eval_duration", "eval_duration"};
 
-static int ends_with(const char *path, size_t n, const char *suffix)
-{
-    size_t k = strlen(suffix);
-    return n >= k && !memcmp(path + n - k, suffix, k);
-}
-
 static int match_chat(const char *method, const char *path, size_t n, const char *provider)
 {
-    return ends_with(path, n, "/api/chat");
+    return llm_path_ends(path, n, "/api/chat");
 }
 
 static int match_generate(const char *method, const char *path, size_t n, const char *provider)
 {
-    return ends_with(path, n, "/api/generate");
+    return llm_path_ends(path, n, "/api/generate");
 }
 
 static int match_embed(const char *method, const char *path, size_t n, const char *provider)
 {
-    return ends_with(path, n, "/api/embed") || ends_with(path, n, "/api/embeddings");
+    return llm_path_ends(path, n, "/api/embed") || llm_path_ends(path, n, "/api/embeddings");
 }
 
 static void request(struct llm_call *c, json_t *body)

@@ -7,15 +7,9 @@
 
 #include <string.h>
 
-static int ends_with(const char *path, size_t n, const char *suffix)
-{
-    size_t k = strlen(suffix);
-    return n >= k && !memcmp(path + n - k, suffix, k);
-}
-
 static int match(const char *method, const char *path, size_t n, const char *provider)
 {
-    return ends_with(path, n, "/completions") && !ends_with(path, n, "/chat/completions");
+    return llm_path_ends(path, n, "/completions") && !llm_path_ends(path, n, "/chat/completions");
 }
 
 static void chunk(struct llm_call *c, json_t *data)
