@@ -5,28 +5,11 @@
 # a host that is not an LLM host leaves nothing; and programs whose TLS we do
 # see (Python's ssl, asyncio's memory BIOs, curl) never get such a record.
 set -euo pipefail
-: "${LLMOPS_BUILD:?}" "${LLMOPS_SRC:?}"
-SHIM=$LLMOPS_BUILD/libllmops.so
-LLMOPS=$LLMOPS_BUILD/llmops
-E2E=$LLMOPS_SRC/tests/e2e
-CORPUS=$LLMOPS_SRC/tests/corpus
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
-PY=/usr/bin/python3
-tmp=$(mktemp -d)
-server=
-trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-bad() { fail=$((fail + 1)); echo "not ok - $*"; }
-
-bash "$E2E/mkcert.sh" "$tmp/certs" >/dev/null
-"$PY" "$E2E/llm_server.py" --corpus "$CORPUS" --host 127.0.0.1 --port 0 --port-file "$tmp/port" \
-  --cert "$tmp/certs/server.pem" --key "$tmp/certs/server.key" 2>"$tmp/server.err" &
-server=$!
-for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
-port=$(cat "$tmp/port")
-"$PY" -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["request_body"])' \
-  "$CORPUS/openai_chat_nostream_1.json" > "$tmp/body.json"
+start_server tls
+body_of openai_chat_nostream_1 "$tmp/body.json"
 
 # summary DB: "status:server_address" of every record, sorted, comma-joined
 summary() {
@@ -91,5 +74,4 @@ LLMOPS_DB=$tmp/curl LD_PRELOAD=$SHIM curl -sS -o /dev/null --cacert "$tmp/certs/
   --data-binary @"$tmp/body.json" https://api.openai.com/v1/chat/completions
 expect "curl: recorded, never not_observable" "$tmp/curl" "ok:api.openai.com"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

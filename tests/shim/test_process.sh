@@ -7,28 +7,11 @@
 # scenario must finish promptly (no hang at exit or after fork) and leave
 # exactly the records of the calls it made.
 set -euo pipefail
-: "${LLMOPS_BUILD:?}" "${LLMOPS_SRC:?}"
-SHIM=$LLMOPS_BUILD/libllmops.so
-LLMOPS=$LLMOPS_BUILD/llmops
-E2E=$LLMOPS_SRC/tests/e2e
-CORPUS=$LLMOPS_SRC/tests/corpus
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 CLIENT=$(dirname "$0")/proc_client.py
-PY=/usr/bin/python3
-tmp=$(mktemp -d)
-server=
-trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-bad() { fail=$((fail + 1)); echo "not ok - $*"; }
-
-bash "$E2E/mkcert.sh" "$tmp/certs" >/dev/null
-"$PY" "$E2E/llm_server.py" --corpus "$CORPUS" --host 127.0.0.1 --port 0 --port-file "$tmp/port" \
-  --cert "$tmp/certs/server.pem" --key "$tmp/certs/server.key" 2>"$tmp/server.err" &
-server=$!
-for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
-port=$(cat "$tmp/port")
-"$PY" -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["request_body"])' \
-  "$CORPUS/openai_chat_nostream_1.json" > "$tmp/body.json"
+start_server tls
+body_of openai_chat_nostream_1 "$tmp/body.json"
 
 # check DB COUNT PIDS: exactly COUNT records from PIDS distinct processes,
 # all complete and correct, no operation_id twice
@@ -87,5 +70,4 @@ wait $victim && rc=0 || rc=$?
 [ "$rc" = 143 ] && ok "SIGTERM: default action kept (exit status 143)" || bad "SIGTERM exit $rc"
 check "$tmp/db" 1 1 && ok "SIGTERM: the completed call was recorded" || bad "SIGTERM record"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

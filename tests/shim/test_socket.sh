@@ -6,28 +6,11 @@
 # capture and tokens, and the clients' output must not change. A TLS
 # connection seen by the socket layer must not produce a second record.
 set -euo pipefail
-: "${LLMOPS_BUILD:?}" "${LLMOPS_SRC:?}"
-SHIM=$LLMOPS_BUILD/libllmops.so
-LLMOPS=$LLMOPS_BUILD/llmops
-E2E=$LLMOPS_SRC/tests/e2e
-CORPUS=$LLMOPS_SRC/tests/corpus
-PY=/usr/bin/python3
-tmp=$(mktemp -d)
-server=
-trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-bad() { fail=$((fail + 1)); echo "not ok - $*"; }
-
-"$PY" "$E2E/llm_server.py" --corpus "$CORPUS" --host 127.0.0.1 --port 0 --plain \
-  --port-file "$tmp/port" 2>"$tmp/server.err" &
-server=$!
-for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
-port=$(cat "$tmp/port")
-"$PY" -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["request_body"])' \
-  "$CORPUS/openai_chat_nostream_3.json" > "$tmp/n.json"
-"$PY" -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["request_body"])' \
-  "$CORPUS/openai_chat_stream_2.json" > "$tmp/s.json"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+start_server plain
+body_of openai_chat_nostream_3 "$tmp/n.json"
+body_of openai_chat_stream_2 "$tmp/s.json"
 url=http://127.0.0.1:$port/v1/chat/completions
 
 run_curl() {
@@ -78,5 +61,4 @@ else
   bad "LLMOPS_HOSTS not applied"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

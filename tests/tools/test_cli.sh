@@ -3,59 +3,14 @@
 # values are computed here, independently, with python from mkstore's
 # manifest and from the NDJSON export, never taken from llmops itself.
 # Environment: LLMOPS_BUILD (holds llmops), LLMOPS_SRC, MKSTORE.
-set -euo pipefail
-
-SRC=${LLMOPS_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-BUILD=${LLMOPS_BUILD:-$SRC/build}
-LLMOPS=${LLMOPS:-$BUILD/llmops}
-MKSTORE=${MKSTORE:-$BUILD/tests/tools/mkstore}
-PY=/usr/bin/python3
-T=$(mktemp -d "${TMPDIR:-/tmp}/llmops-cli.XXXXXX")
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 WRITER=
 cleanup() {
     if [[ -n $WRITER ]]; then kill "$WRITER" 2>/dev/null || true; fi
     rm -rf "$T"
 }
 trap cleanup EXIT
-# the tool must not fall back on the invoking user's real database
-export LLMOPS_DB=$T/no-such-default HOME=$T/home XDG_DATA_HOME=
-unset LLMOPS_PRICES # the shipped price table, whatever the caller has
-
-passed=0
-ok() {
-    passed=$((passed + 1))
-    echo "ok $passed - $*"
-}
-fail() {
-    echo "FAIL - $*" >&2
-    exit 1
-}
-
-# run CMD... : runs it with stdout in $T/out, stderr in $T/err, status in $rc
-run() {
-    rc=0
-    "$@" >"$T/out" 2>"$T/err" || rc=$?
-}
-
-# expect_error NAME STATUS CMD... : that exit status, one well-formed stderr line
-expect_error() {
-    local name=$1 want=$2
-    shift 2
-    run "$@"
-    [[ $rc -eq $want ]] || fail "$name: exit $rc, want $want; stderr: $(cat "$T/err")"
-    [[ $(wc -l <"$T/err") -eq 1 && $(wc -c <"$T/err") -gt 0 ]] ||
-        fail "$name: want exactly one stderr line, got: $(cat "$T/err")"
-    grep -Eq '^llmops: .+: .+$' "$T/err" || fail "$name: malformed error line: $(cat "$T/err")"
-    ok "$name -> $want: $(cat "$T/err")"
-}
-
-expect_success() {
-    local name=$1
-    shift
-    run "$@"
-    [[ $rc -eq 0 ]] || fail "$name: exit $rc; stderr: $(cat "$T/err")"
-    [[ ! -s $T/err ]] || fail "$name: unexpected stderr: $(cat "$T/err")"
-}
 
 # check_stats NDJSON STATS_OUTPUT: recomputes the table from the export
 check_stats() {
