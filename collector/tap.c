@@ -158,17 +158,19 @@ static int classify(struct tap_conn *c, llm_tap_describe_fn describe, uintptr_t 
     return llm_classify(c->head, c->hlen, c->info.sni[0] ? c->info.sni : NULL);
 }
 
-void llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int capture,
-                  llm_tap_describe_fn describe)
+int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int capture,
+                 llm_tap_describe_fn describe)
 {
     size_t b = bucket_of(key);
     pthread_mutex_t *mu = &stripes[b % NSTRIPES];
     struct tap_conn *c;
     int64_t ts, mono;
-    int start = 0;
+    int start = 0, pass;
 
-    if (__atomic_load_n(&disabled, __ATOMIC_RELAXED) || !len)
-        return;
+    if (__atomic_load_n(&disabled, __ATOMIC_RELAXED))
+        return LLM_TAP_PASS;
+    if (!len)
+        return 0;
     pthread_mutex_lock(mu);
     for (c = buckets[b]; c && c->key != key; c = c->next)
         ;
@@ -235,10 +237,11 @@ free_head:
     c->head = NULL;
     c->hlen = 0;
 unlock:
+    pass = c && (c->state == ST_OTHER || c->state == ST_OPAQUE);
     pthread_mutex_unlock(mu);
     if (start)
         ensure_started();
-    return;
+    return pass ? LLM_TAP_PASS : 0;
 add_other:
     c = calloc(1, sizeof(*c));
     if (c) {

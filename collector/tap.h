@@ -28,10 +28,15 @@ struct llm_tap_config {
 };
 
 void llm_tap_init(const struct llm_tap_config *cfg);
-/* Reports bytes that a real call moved successfully. Returns nothing: every
- * failure is absorbed here. */
-void llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int capture,
-                  llm_tap_describe_fn describe);
+#define LLM_TAP_PASS 1 /* the connection is not ours: the hook may stop reporting it */
+
+/* Reports bytes that a real call moved successfully. Every failure is
+ * absorbed here; the return says whether the connection still matters: 0,
+ * or LLM_TAP_PASS once it is classified as not an LLM connection (or tapping
+ * is off), after which the hook may skip llm_tap_data for this key until
+ * llm_tap_close. */
+int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int capture,
+                 llm_tap_describe_fn describe);
 /* The connection behind key is gone (its key may be reused from now on). */
 void llm_tap_close(uintptr_t key);
 /* Non-zero while the key is a watched (LLM) connection. */

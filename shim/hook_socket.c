@@ -28,10 +28,21 @@
  * nothing, and the table is never freed (fds can be used from any thread). */
 static uint8_t *fd_tracked;
 
+/* fd_tracked values: 0 not a connect()ed TCP socket, FD_WATCH still of
+ * interest, FD_PASS classified as not ours (only close() looks at it). */
+#define FD_WATCH 1
+#define FD_PASS 2
+
 static inline int tracked(int fd)
 {
     uint8_t *t = __atomic_load_n(&fd_tracked, __ATOMIC_ACQUIRE);
     return t && (unsigned)fd < FD_MAX && t[fd];
+}
+
+static inline int watched(int fd)
+{
+    uint8_t *t = __atomic_load_n(&fd_tracked, __ATOMIC_ACQUIRE);
+    return t && (unsigned)fd < FD_MAX && t[fd] == FD_WATCH;
 }
 
 static void resolve(void)
@@ -58,7 +69,10 @@ static void describe_fd(uintptr_t key, struct llm_open_info *info)
 static void tap(int fd, int dir, const void *buf, size_t n)
 {
     int saved = errno;
-    llm_tap_data(FD_KEY(fd), dir, buf, n, LLM_CAPTURE_SOCKET, describe_fd);
+    /* once the tap has ruled the connection out, later calls on this fd
+     * cost what any other fd costs */
+    if (llm_tap_data(FD_KEY(fd), dir, buf, n, LLM_CAPTURE_SOCKET, describe_fd) == LLM_TAP_PASS)
+        fd_tracked[fd] = FD_PASS;
     errno = saved;
 }
 
@@ -93,7 +107,7 @@ static void track(int fd)
     }
     if (t[fd]) /* the fd was reused behind our back (close_range, dup2) */
         llm_tap_close(FD_KEY(fd));
-    t[fd] = 1;
+    t[fd] = FD_WATCH;
 }
 
 static void untrack(int fd)
@@ -131,125 +145,83 @@ LLM_EXPORT int close(int fd)
     return real_libc.close(fd);
 }
 
-/* The data hooks share one shape: untracked or re-entered -> straight
- * through; else call, and tap what actually moved. */
-#define PASS_IF_UNTRACKED(call)                                                                    \
-    do {                                                                                           \
+/* The data hooks share one shape. The exported function does only the
+ * cheap test (is this fd still of interest, are we re-entered?) and calls
+ * the real function; the tapping path is a separate, out-of-line function,
+ * so the common case pays no stack frame for it. */
+#define HOOK(ret, name, params, args, tapped)                                                      \
+    static __attribute__((noinline)) ret name##_tapped params                                     \
+    {                                                                                              \
+        tapped;                                                                                    \
+    }                                                                                              \
+    LLM_EXPORT ret name params                                                                     \
+    {                                                                                              \
         resolve();                                                                                 \
-        if (!tracked(fd) || llm_shim_bypass())                                                     \
-            return call;                                                                           \
-    } while (0)
+        if (__builtin_expect(!watched(fd) || llm_shim_bypass(), 1))                                \
+            return real_libc.name args;                                                            \
+        return name##_tapped args;                                                                 \
+    }
 
+/* call the real function with the guard set, tap what moved */
 #define TAPPED(call, dir, buf)                                                                     \
-    do {                                                                                           \
-        ssize_t rc_;                                                                               \
-        llm_in_hook = 1;                                                                           \
-        rc_ = call;                                                                                \
-        if (rc_ > 0)                                                                               \
-            tap(fd, dir, buf, (size_t)rc_);                                                        \
-        llm_in_hook = 0;                                                                           \
-        return rc_;                                                                                \
-    } while (0)
+    ssize_t rc_;                                                                                   \
+    llm_in_hook = 1;                                                                               \
+    rc_ = call;                                                                                    \
+    if (rc_ > 0)                                                                                   \
+        tap(fd, dir, buf, (size_t)rc_);                                                            \
+    llm_in_hook = 0;                                                                               \
+    return rc_
 
-LLM_EXPORT ssize_t read(int fd, void *buf, size_t n)
-{
-    PASS_IF_UNTRACKED(real_libc.read(fd, buf, n));
-    TAPPED(real_libc.read(fd, buf, n), LLM_DIR_IN, buf);
-}
-
-LLM_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
-{
-    PASS_IF_UNTRACKED(real_libc.__read_chk(fd, buf, n, buflen));
-    TAPPED(real_libc.__read_chk(fd, buf, n, buflen), LLM_DIR_IN, buf);
-}
-
-LLM_EXPORT ssize_t write(int fd, const void *buf, size_t n)
-{
-    PASS_IF_UNTRACKED(real_libc.write(fd, buf, n));
-    TAPPED(real_libc.write(fd, buf, n), LLM_DIR_OUT, buf);
-}
-
-LLM_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
-{
-    PASS_IF_UNTRACKED(real_libc.send(fd, buf, n, flags));
-    TAPPED(real_libc.send(fd, buf, n, flags), LLM_DIR_OUT, buf);
-}
-
-LLM_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-                          const struct sockaddr *addr, socklen_t alen)
-{
-    PASS_IF_UNTRACKED(real_libc.sendto(fd, buf, n, flags, addr, alen));
-    TAPPED(real_libc.sendto(fd, buf, n, flags, addr, alen), LLM_DIR_OUT, buf);
-}
-
-LLM_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
-{
-    PASS_IF_UNTRACKED(real_libc.recv(fd, buf, n, flags));
-    if (flags & MSG_PEEK)
-        return real_libc.recv(fd, buf, n, flags);
-    TAPPED(real_libc.recv(fd, buf, n, flags), LLM_DIR_IN, buf);
-}
-
-LLM_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
-{
-    PASS_IF_UNTRACKED(real_libc.__recv_chk(fd, buf, n, buflen, flags));
-    if (flags & MSG_PEEK)
-        return real_libc.__recv_chk(fd, buf, n, buflen, flags);
-    TAPPED(real_libc.__recv_chk(fd, buf, n, buflen, flags), LLM_DIR_IN, buf);
-}
-
-LLM_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
-                            socklen_t *alen)
-{
-    PASS_IF_UNTRACKED(real_libc.recvfrom(fd, buf, n, flags, addr, alen));
-    if (flags & MSG_PEEK)
-        return real_libc.recvfrom(fd, buf, n, flags, addr, alen);
-    TAPPED(real_libc.recvfrom(fd, buf, n, flags, addr, alen), LLM_DIR_IN, buf);
-}
-
-LLM_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
-                                  struct sockaddr *addr, socklen_t *alen)
-{
-    PASS_IF_UNTRACKED(real_libc.__recvfrom_chk(fd, buf, n, buflen, flags, addr, alen));
-    if (flags & MSG_PEEK)
-        return real_libc.__recvfrom_chk(fd, buf, n, buflen, flags, addr, alen);
-    TAPPED(real_libc.__recvfrom_chk(fd, buf, n, buflen, flags, addr, alen), LLM_DIR_IN, buf);
-}
-
-/* The vectored calls tap each iovec up to the count the call returned. */
+/* the same for vectored calls: each iovec up to the count returned */
 #define TAPPED_IOV(call, dir, iov, cnt)                                                            \
-    do {                                                                                           \
-        ssize_t rc_;                                                                               \
-        llm_in_hook = 1;                                                                           \
-        rc_ = call;                                                                                \
-        if (rc_ > 0)                                                                               \
-            tap_iov(fd, dir, iov, (size_t)(cnt), (size_t)rc_);                                     \
-        llm_in_hook = 0;                                                                           \
-        return rc_;                                                                                \
-    } while (0)
+    ssize_t rc_;                                                                                   \
+    llm_in_hook = 1;                                                                               \
+    rc_ = call;                                                                                    \
+    if (rc_ > 0)                                                                                   \
+        tap_iov(fd, dir, iov, (size_t)(cnt), (size_t)rc_);                                         \
+    llm_in_hook = 0;                                                                               \
+    return rc_
 
-LLM_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
-{
-    PASS_IF_UNTRACKED(real_libc.readv(fd, iov, cnt));
-    TAPPED_IOV(real_libc.readv(fd, iov, cnt), LLM_DIR_IN, iov, cnt);
-}
+/* peeked bytes are counted when a later read takes them */
+#define PEEK_PASS(call)                                                                            \
+    if (flags & MSG_PEEK)                                                                          \
+        return call
 
-LLM_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
-{
-    PASS_IF_UNTRACKED(real_libc.writev(fd, iov, cnt));
-    TAPPED_IOV(real_libc.writev(fd, iov, cnt), LLM_DIR_OUT, iov, cnt);
-}
-
-LLM_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
-{
-    PASS_IF_UNTRACKED(real_libc.recvmsg(fd, msg, flags));
-    if (flags & MSG_PEEK)
-        return real_libc.recvmsg(fd, msg, flags);
-    TAPPED_IOV(real_libc.recvmsg(fd, msg, flags), LLM_DIR_IN, msg->msg_iov, msg->msg_iovlen);
-}
-
-LLM_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
-{
-    PASS_IF_UNTRACKED(real_libc.sendmsg(fd, msg, flags));
-    TAPPED_IOV(real_libc.sendmsg(fd, msg, flags), LLM_DIR_OUT, msg->msg_iov, msg->msg_iovlen);
-}
+HOOK(ssize_t, read, (int fd, void *buf, size_t n), (fd, buf, n),
+     TAPPED(real_libc.read(fd, buf, n), LLM_DIR_IN, buf))
+HOOK(ssize_t, __read_chk, (int fd, void *buf, size_t n, size_t buflen), (fd, buf, n, buflen),
+     TAPPED(real_libc.__read_chk(fd, buf, n, buflen), LLM_DIR_IN, buf))
+HOOK(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n),
+     TAPPED(real_libc.write(fd, buf, n), LLM_DIR_OUT, buf))
+HOOK(ssize_t, send, (int fd, const void *buf, size_t n, int flags), (fd, buf, n, flags),
+     TAPPED(real_libc.send(fd, buf, n, flags), LLM_DIR_OUT, buf))
+HOOK(ssize_t, sendto,
+     (int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t alen),
+     (fd, buf, n, flags, addr, alen),
+     TAPPED(real_libc.sendto(fd, buf, n, flags, addr, alen), LLM_DIR_OUT, buf))
+HOOK(ssize_t, recv, (int fd, void *buf, size_t n, int flags), (fd, buf, n, flags),
+     PEEK_PASS(real_libc.recv(fd, buf, n, flags));
+     TAPPED(real_libc.recv(fd, buf, n, flags), LLM_DIR_IN, buf))
+HOOK(ssize_t, __recv_chk, (int fd, void *buf, size_t n, size_t buflen, int flags),
+     (fd, buf, n, buflen, flags), PEEK_PASS(real_libc.__recv_chk(fd, buf, n, buflen, flags));
+     TAPPED(real_libc.__recv_chk(fd, buf, n, buflen, flags), LLM_DIR_IN, buf))
+HOOK(ssize_t, recvfrom,
+     (int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *alen),
+     (fd, buf, n, flags, addr, alen), PEEK_PASS(real_libc.recvfrom(fd, buf, n, flags, addr, alen));
+     TAPPED(real_libc.recvfrom(fd, buf, n, flags, addr, alen), LLM_DIR_IN, buf))
+HOOK(ssize_t, __recvfrom_chk,
+     (int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *addr,
+      socklen_t *alen),
+     (fd, buf, n, buflen, flags, addr, alen),
+     PEEK_PASS(real_libc.__recvfrom_chk(fd, buf, n, buflen, flags, addr, alen));
+     TAPPED(real_libc.__recvfrom_chk(fd, buf, n, buflen, flags, addr, alen), LLM_DIR_IN, buf))
+HOOK(ssize_t, readv, (int fd, const struct iovec *iov, int cnt), (fd, iov, cnt),
+     TAPPED_IOV(real_libc.readv(fd, iov, cnt), LLM_DIR_IN, iov, cnt))
+HOOK(ssize_t, writev, (int fd, const struct iovec *iov, int cnt), (fd, iov, cnt),
+     TAPPED_IOV(real_libc.writev(fd, iov, cnt), LLM_DIR_OUT, iov, cnt))
+HOOK(ssize_t, recvmsg, (int fd, struct msghdr *msg, int flags), (fd, msg, flags),
+     PEEK_PASS(real_libc.recvmsg(fd, msg, flags));
+     TAPPED_IOV(real_libc.recvmsg(fd, msg, flags), LLM_DIR_IN, msg->msg_iov, msg->msg_iovlen))
+HOOK(ssize_t, sendmsg, (int fd, const struct msghdr *msg, int flags), (fd, msg, flags),
+     TAPPED_IOV(real_libc.sendmsg(fd, msg, flags), LLM_DIR_OUT, msg->msg_iov,
+                msg->msg_iovlen))

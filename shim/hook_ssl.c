@@ -69,7 +69,7 @@ LLM_EXPORT int SSL_read(SSL *ssl, void *buf, int num)
     int rc;
 
     llm_shim_init();
-    llm_real_resolve_ssl();
+    llm_real_ssl_ready();
     if (!real_ssl.SSL_read)
         return missing();
     if (llm_shim_bypass())
@@ -87,7 +87,7 @@ LLM_EXPORT int SSL_write(SSL *ssl, const void *buf, int num)
     int rc;
 
     llm_shim_init();
-    llm_real_resolve_ssl();
+    llm_real_ssl_ready();
     if (!real_ssl.SSL_write)
         return missing();
     if (llm_shim_bypass())
@@ -105,7 +105,7 @@ LLM_EXPORT int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes)
     int rc;
 
     llm_shim_init();
-    llm_real_resolve_ssl();
+    llm_real_ssl_ready();
     if (!real_ssl.SSL_read_ex)
         return missing();
     if (llm_shim_bypass())
@@ -123,7 +123,7 @@ LLM_EXPORT int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *writt
     int rc;
 
     llm_shim_init();
-    llm_real_resolve_ssl();
+    llm_real_ssl_ready();
     if (!real_ssl.SSL_write_ex)
         return missing();
     if (llm_shim_bypass())
@@ -144,7 +144,7 @@ LLM_EXPORT int SSL_connect(SSL *ssl)
     int rc;
 
     llm_shim_init();
-    llm_real_resolve_ssl();
+    llm_real_ssl_ready();
     if (!real_ssl.SSL_connect)
         return missing();
     if (llm_shim_bypass())
@@ -160,7 +160,7 @@ LLM_EXPORT int SSL_do_handshake(SSL *ssl)
     int rc;
 
     llm_shim_init();
-    llm_real_resolve_ssl();
+    llm_real_ssl_ready();
     if (!real_ssl.SSL_do_handshake)
         return missing();
     if (llm_shim_bypass())
@@ -176,7 +176,7 @@ LLM_EXPORT int SSL_shutdown(SSL *ssl)
     int rc;
 
     llm_shim_init();
-    llm_real_resolve_ssl();
+    llm_real_ssl_ready();
     if (!real_ssl.SSL_shutdown)
         return missing();
     if (llm_shim_bypass())
@@ -191,7 +191,7 @@ LLM_EXPORT int SSL_shutdown(SSL *ssl)
 LLM_EXPORT void SSL_free(SSL *ssl)
 {
     llm_shim_init();
-    llm_real_resolve_ssl();
+    llm_real_ssl_ready();
     if (!real_ssl.SSL_free)
         return;
     if (llm_shim_bypass()) {

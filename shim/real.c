@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 struct llm_real_ssl real_ssl;
+int llm_real_ssl_done;
 static pthread_once_t ssl_once = PTHREAD_ONCE_INIT;
 
 struct find_ctx {
@@ -76,6 +77,7 @@ static void resolve_ssl(void)
     real_ssl.SSL_get_fd = (__typeof__(real_ssl.SSL_get_fd))resolve(lib, "SSL_get_fd", NULL);
     if (!real_ssl.SSL_read || !real_ssl.SSL_write)
         llm_log("libssl symbols not found (lib=%p)", lib);
+    __atomic_store_n(&llm_real_ssl_done, 1, __ATOMIC_RELEASE);
     /* lib stays open: dropping the NOLOAD reference now would be harmless,
      * but the pointers above must outlive any dlclose by the host. */
 }

@@ -76,6 +76,14 @@ struct llm_real_curl {
 extern struct llm_real_curl real_curl;
 
 void llm_real_resolve_ssl(void);
+extern int llm_real_ssl_done;
+
+/* The hooks' fast path: one load once resolution has happened. */
+static inline void llm_real_ssl_ready(void)
+{
+    if (__builtin_expect(!__atomic_load_n(&llm_real_ssl_done, __ATOMIC_ACQUIRE), 0))
+        llm_real_resolve_ssl();
+}
 void llm_real_resolve_libc(void);
 void llm_real_resolve_curl(void);
 
