@@ -50,16 +50,38 @@ static int missing(void)
     return -1;
 }
 
+/* The last connection this thread saw ruled out by the tap, so a busy
+ * non-LLM TLS stream skips the table lookup and its lock. An SSL* address
+ * can be reused once freed, so every SSL_free/SSL_shutdown anywhere bumps a
+ * generation that invalidates every thread's entry. */
+static __thread struct {
+    SSL *ssl;
+    unsigned gen;
+} pass_cache __attribute__((tls_model("initial-exec")));
+static unsigned ssl_gen;
+
+static inline int known_pass(SSL *ssl)
+{
+    return pass_cache.ssl == ssl && pass_cache.gen == __atomic_load_n(&ssl_gen, __ATOMIC_ACQUIRE);
+}
+
 static void tap(SSL *ssl, int dir, const void *buf, size_t n)
 {
     int saved = errno;
-    llm_tap_data((uintptr_t)ssl, dir, buf, n, LLM_CAPTURE_OPENSSL, describe_ssl);
+    unsigned gen = __atomic_load_n(&ssl_gen, __ATOMIC_ACQUIRE);
+
+    if (llm_tap_data((uintptr_t)ssl, dir, buf, n, LLM_CAPTURE_OPENSSL, describe_ssl) ==
+        LLM_TAP_PASS) {
+        pass_cache.ssl = ssl;
+        pass_cache.gen = gen;
+    }
     errno = saved;
 }
 
 static void tap_close(SSL *ssl)
 {
     int saved = errno;
+    __atomic_add_fetch(&ssl_gen, 1, __ATOMIC_ACQ_REL);
     llm_tap_close((uintptr_t)ssl);
     errno = saved;
 }
@@ -76,7 +98,7 @@ LLM_EXPORT int SSL_read(SSL *ssl, void *buf, int num)
         return real_ssl.SSL_read(ssl, buf, num);
     llm_in_hook = 1;
     rc = real_ssl.SSL_read(ssl, buf, num);
-    if (rc > 0)
+    if (rc > 0 && !known_pass(ssl))
         tap(ssl, LLM_DIR_IN, buf, (size_t)rc);
     llm_in_hook = 0;
     return rc;
@@ -94,7 +116,7 @@ LLM_EXPORT int SSL_write(SSL *ssl, const void *buf, int num)
         return real_ssl.SSL_write(ssl, buf, num);
     llm_in_hook = 1;
     rc = real_ssl.SSL_write(ssl, buf, num);
-    if (rc > 0)
+    if (rc > 0 && !known_pass(ssl))
         tap(ssl, LLM_DIR_OUT, buf, (size_t)rc);
     llm_in_hook = 0;
     return rc;
@@ -112,7 +134,7 @@ LLM_EXPORT int SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes)
         return real_ssl.SSL_read_ex(ssl, buf, num, readbytes);
     llm_in_hook = 1;
     rc = real_ssl.SSL_read_ex(ssl, buf, num, readbytes);
-    if (rc == 1 && readbytes && *readbytes)
+    if (rc == 1 && readbytes && *readbytes && !known_pass(ssl))
         tap(ssl, LLM_DIR_IN, buf, *readbytes);
     llm_in_hook = 0;
     return rc;
@@ -130,7 +152,7 @@ LLM_EXPORT int SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *writt
         return real_ssl.SSL_write_ex(ssl, buf, num, written);
     llm_in_hook = 1;
     rc = real_ssl.SSL_write_ex(ssl, buf, num, written);
-    if (rc == 1 && written && *written)
+    if (rc == 1 && written && *written && !known_pass(ssl))
         tap(ssl, LLM_DIR_OUT, buf, *written);
     llm_in_hook = 0;
     return rc;
