@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PROTO_UNKNOWN, PROTO_H1, PROTO_H2, PROTO_DEAD };
+/* PROTO_RESYNC: HTTP/1.1 after a gap in the captured bytes, waiting for an
+ * outgoing message that starts a request to pick the stream up again. */
+enum { PROTO_UNKNOWN, PROTO_H1, PROTO_H2, PROTO_DEAD, PROTO_RESYNC };
 
 struct llm_conn {
     struct llm_conn *next;
@@ -106,6 +108,38 @@ static void sniff(struct llm_conns *cs, struct llm_conn *c, const struct llm_msg
     }
 }
 
+/* Bytes were dropped (the queue was full): what was in flight is recorded as
+ * incomplete. HTTP/2 cannot recover (HPACK state is gone); HTTP/1.1 can, at
+ * the next request, since clients write a request's head in one call. */
+static void lost(struct llm_conns *cs, struct llm_conn *c, int64_t t, int64_t m)
+{
+    int h2 = c->proto == PROTO_H2;
+
+    fail(c, "capture_lost", t, m);
+    if (!h2) {
+        if (c->h1)
+            llm_h1conn_close(c->h1, "capture_lost", t, m);
+        c->h1 = NULL;
+        c->pre_n = 0;
+        c->proto = PROTO_RESYNC;
+    }
+}
+
+static void resync(struct llm_conns *cs, struct llm_conn *c, const struct llm_msg *m)
+{
+    static const char *const methods[] = {"POST ", "GET ", "PUT ", "PATCH ", "DELETE ", "HEAD "};
+
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        size_t k = strlen(methods[i]);
+        if (m->len > k && !memcmp(m->data, methods[i], k)) {
+            c->h1 = llm_h1conn_new(cs, &c->info);
+            c->proto = c->h1 ? PROTO_H1 : PROTO_DEAD;
+            feed(c, LLM_MSG_OUT, m->data, m->len, m->ts_ns, m->mono_ns);
+            return;
+        }
+    }
+}
+
 static void conn_end(struct llm_conns *cs, struct llm_conn *c, const char *why, int64_t t,
                      int64_t m)
 {
@@ -145,17 +179,20 @@ void llm_conns_feed(struct llm_conns *cs, const struct llm_msg *m)
     }
     if (!c)
         return;
-    if ((m->flags & LLM_MSG_F_LOST) && c->proto != PROTO_DEAD)
-        fail(c, "capture_lost", m->ts_ns, m->mono_ns);
+    if ((m->flags & LLM_MSG_F_LOST) && c->proto != PROTO_DEAD && c->proto != PROTO_RESYNC)
+        lost(cs, c, m->ts_ns, m->mono_ns);
     switch (m->kind) {
     case LLM_MSG_OUT:
         if (c->proto == PROTO_UNKNOWN)
             sniff(cs, c, m);
+        else if (c->proto == PROTO_RESYNC)
+            resync(cs, c, m);
         else
             feed(c, LLM_MSG_OUT, m->data, m->len, m->ts_ns, m->mono_ns);
         break;
     case LLM_MSG_IN: /* before any request nothing can be paired: dropped */
-        feed(c, LLM_MSG_IN, m->data, m->len, m->ts_ns, m->mono_ns);
+        if (c->proto != PROTO_RESYNC)
+            feed(c, LLM_MSG_IN, m->data, m->len, m->ts_ns, m->mono_ns);
         break;
     case LLM_MSG_CLOSE:
         conn_end(cs, c, "connection_closed", m->ts_ns, m->mono_ns);

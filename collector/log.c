@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LOG_MAX_LINES 1000
@@ -51,6 +53,15 @@ void llm_log(const char *fmt, ...)
     va_end(ap);
     n += (m < 0) ? 0 : (m >= (int)sizeof(line) - n - 1 ? (int)sizeof(line) - n - 2 : m);
     line[n++] = '\n';
+    {
+        /* a write past RLIMIT_FSIZE raises SIGXFSZ, which would kill the
+         * host: a full log file is simply not written to */
+        struct rlimit rl;
+        struct stat st;
+        if (!getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+            (fstat(log_fd, &st) || (rlim_t)st.st_size + (rlim_t)n > rl.rlim_cur))
+            return;
+    }
     if (write(log_fd, line, n) < 0) {
         /* nothing to do: the log is best effort */
     }

@@ -43,6 +43,9 @@ struct llm_store {
     MDB_env *env;
     MDB_dbi ops, meta;
     unsigned flags;
+    char path[4200]; /* data.mdb */
+    dev_t dev;       /* its identity at open, to notice it being replaced */
+    ino_t ino;
 };
 
 static int map_rc(int rc)
@@ -114,6 +117,24 @@ static int check_file(const char *dir)
     return rc;
 }
 
+/* LMDB sizes lock.mdb with ftruncate and writes it through a shared map: on
+ * a full disk that write is a SIGBUS in whatever thread makes it. Reserving
+ * the blocks first turns a full disk into an error at open. */
+static int reserve_lock_file(const char *dir)
+{
+    char path[4200];
+    int fd, rc = 0;
+
+    snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1 << 16) && errno != EOPNOTSUPP && errno != ENOSYS)
+        rc = -errno;
+    close(fd);
+    return rc;
+}
+
 int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
 {
     struct llm_store *s;
@@ -138,6 +159,9 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
         rc = check_file(dir);
         if (rc && rc != LLM_ENOTFOUND)
             return rc;
+        rc = reserve_lock_file(dir);
+        if (rc)
+            return rc;
     }
     if (flags & LLM_STORE_NOSYNC)
         env_flags |= MDB_NOSYNC;
@@ -159,6 +183,10 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
         goto env_close;
 
     rc = mdb_txn_begin(s->env, NULL, (flags & LLM_STORE_RDONLY) ? MDB_RDONLY : 0, &txn);
+    if (rc == MDB_MAP_RESIZED) { /* another process grew the map meanwhile */
+        mdb_env_set_mapsize(s->env, 0);
+        rc = mdb_txn_begin(s->env, NULL, (flags & LLM_STORE_RDONLY) ? MDB_RDONLY : 0, &txn);
+    }
     if (rc)
         goto env_close;
     if (flags & LLM_STORE_RDONLY) {
@@ -185,6 +213,11 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
     rc = mdb_txn_commit(txn);
     if (rc)
         goto env_close;
+    snprintf(s->path, sizeof(s->path), "%s/data.mdb", dir);
+    if (!stat(s->path, &st)) {
+        s->dev = st.st_dev;
+        s->ino = st.st_ino;
+    }
     *out = s;
     return 0;
 
@@ -201,6 +234,24 @@ void llm_store_close(struct llm_store *s)
         return;
     mdb_env_close(s->env);
     free(s);
+}
+
+int llm_store_check(struct llm_store *s)
+{
+    struct stat st;
+    MDB_envinfo info;
+    MDB_stat ms;
+
+    if (stat(s->path, &st))
+        return errno == ENOENT ? LLM_ENOTFOUND : -errno;
+    if (st.st_dev != s->dev || st.st_ino != s->ino)
+        return LLM_ENOTFOUND; /* deleted and made anew, or replaced */
+    /* LMDB reads pages through the map: a file cut short would fault */
+    if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &ms))
+        return LLM_ESTORE;
+    if ((uint64_t)st.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize)
+        return LLM_ECORRUPT;
+    return 0;
 }
 
 void llm_store_abandon(struct llm_store *s)

@@ -25,6 +25,10 @@ struct llm_kv {
 /* Opens (creating with mode 0700/0600 unless RDONLY) the store in dir. */
 int llm_store_open(const char *dir, unsigned flags, struct llm_store **out);
 void llm_store_close(struct llm_store *s);
+/* Before writing: is data.mdb still the file we opened, and whole? Returns
+ * 0, LLM_ENOTFOUND (deleted or replaced: open the store anew) or
+ * LLM_ECORRUPT (cut short: stop using it, its pages would fault). */
+int llm_store_check(struct llm_store *s);
 /* Forgets an env inherited through fork without touching it (LMDB rule). */
 void llm_store_abandon(struct llm_store *s);
 

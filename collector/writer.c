@@ -49,7 +49,8 @@ struct writer {
     struct proc_info proc;
     struct llm_store *store;
     char db[PATH_MAX];
-    int store_failed;
+    int store_failed; /* 1: open failed, retried later; 2: given up for good */
+    int64_t open_failed_at;
     struct llm_kv batch[BATCH_MAX];
     size_t nbatch;
     uint64_t written, lost;
@@ -146,11 +147,32 @@ static void flush(void)
 
     if (!w.nbatch)
         return;
-    if (!w.store && !w.store_failed) {
+    if (w.store && (rc = llm_store_check(w.store)) != 0) {
+        /* Deleted with its lock file: start a new store there. Replaced or cut
+         * short under us: stop, since LMDB would fault on its pages, and a
+         * second env on a lock file still in use would corrupt the readers
+         * table of the other processes. The old env is leaked, not closed. */
+        char lock[PATH_MAX + 16];
+        snprintf(lock, sizeof(lock), "%s/lock.mdb", w.db);
+        llm_store_abandon(w.store);
+        w.store = NULL;
+        if (rc == LLM_ENOTFOUND && access(lock, F_OK)) {
+            llm_log("store %s was deleted; starting a new one", w.db);
+        } else {
+            llm_log("store %s was replaced or damaged (%s); records are dropped", w.db,
+                    llm_strerror(rc));
+            w.store_failed = 2;
+        }
+    }
+    if (!w.store && w.store_failed != 2 &&
+        (!w.store_failed || llm_mono_ns() - w.open_failed_at > 1000000000LL)) {
         rc = llm_store_open(w.db, 0, &w.store);
         if (rc) {
             llm_log("cannot open store %s: %s; records are dropped", w.db, llm_strerror(rc));
-            w.store_failed = 1;
+            w.store_failed = 1; /* try again in a second: the disk may recover */
+            w.open_failed_at = llm_mono_ns();
+        } else {
+            w.store_failed = 0;
         }
     }
     rc = w.store ? llm_store_put(w.store, w.batch, w.nbatch) : LLM_ESTORE;

@@ -47,6 +47,12 @@ static long env_long(const char *name, long dflt, long min, long max)
     if (!s || !*s)
         return dflt;
     v = strtol(s, &end, 10);
+    if (*end == 'k' || *end == 'K') /* sizes take k/m/g like the README says */
+        v <<= 10, end++;
+    else if (*end == 'm' || *end == 'M')
+        v <<= 20, end++;
+    else if (*end == 'g' || *end == 'G')
+        v <<= 30, end++;
     if (*end || v < min || v > max) {
         llm_log("ignoring %s=%s", name, s);
         return dflt;
