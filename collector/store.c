@@ -46,6 +46,7 @@ struct llm_store {
     char path[4200]; /* data.mdb */
     dev_t dev;       /* its identity at open, to notice it being replaced */
     ino_t ino;
+    unsigned psize;  /* page size, read once while the file is known good */
 };
 
 static int map_rc(int rc)
@@ -117,6 +118,51 @@ static int check_file(const char *dir)
     return rc;
 }
 
+/* The root pages of the two main B-trees, by pread: each must name itself
+ * and have a sane header. A store whose pages were overwritten while its
+ * meta pages survived is refused here instead of faulting in LMDB. (MDB_db
+ * roots: free DB at 80, main DB at 128 within the meta; page header: pgno at
+ * 0, flags at 10, lower at 12, upper at 14.) */
+static int check_roots(const char *path, unsigned psize)
+{
+    unsigned char m[152], pg[16];
+    uint64_t txnid[2], roots[2][2], pgno;
+    uint16_t flags, lower, upper;
+    int fd, newer, rc = 0;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    for (int i = 0; i < 2; i++) {
+        if (pread(fd, m, sizeof(m), (off_t)i * psize) != (ssize_t)sizeof(m)) {
+            rc = LLM_ECORRUPT;
+            goto close_fd;
+        }
+        memcpy(&roots[i][0], m + 80, 8);
+        memcpy(&roots[i][1], m + 128, 8);
+        memcpy(&txnid[i], m + 144, 8);
+    }
+    newer = txnid[1] > txnid[0];
+    for (int d = 0; d < 2 && !rc; d++) {
+        uint64_t root = roots[newer][d];
+        if (root == (uint64_t)-1) /* P_INVALID: an empty tree */
+            continue;
+        if (pread(fd, pg, sizeof(pg), (off_t)(root * psize)) != (ssize_t)sizeof(pg)) {
+            rc = LLM_ECORRUPT;
+            break;
+        }
+        memcpy(&pgno, pg, 8);
+        memcpy(&flags, pg + 10, 2);
+        memcpy(&lower, pg + 12, 2);
+        memcpy(&upper, pg + 14, 2);
+        if (pgno != root || !(flags & 0x03) || lower > upper || upper > psize)
+            rc = LLM_ECORRUPT; /* 0x01 P_BRANCH, 0x02 P_LEAF */
+    }
+close_fd:
+    close(fd);
+    return rc;
+}
+
 /* LMDB sizes lock.mdb with ftruncate and writes it through a shared map: on
  * a full disk that write is a SIGBUS in whatever thread makes it. Reserving
  * the blocks first turns a full disk into an error at open. */
@@ -181,6 +227,26 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
     rc = mdb_env_open(s->env, dir, env_flags, 0600);
     if (rc)
         goto env_close;
+    {
+        /* before LMDB walks any tree: are its roots what they claim? */
+        MDB_stat ms;
+        char data[4200];
+        snprintf(data, sizeof(data), "%s/data.mdb", dir);
+        int bad = 0;
+        /* a page read while another process commits may have just been
+         * reused: ask again before believing it */
+        for (int i = 0; i < 3; i++) {
+            bad = !mdb_env_stat(s->env, &ms) && !stat(data, &st) &&
+                  st.st_size >= 2 * ms.ms_psize && check_roots(data, ms.ms_psize);
+            if (!bad)
+                break;
+            usleep(2000);
+        }
+        if (bad) {
+            rc = MDB_CORRUPTED;
+            goto env_close;
+        }
+    }
 
     rc = mdb_txn_begin(s->env, NULL, (flags & LLM_STORE_RDONLY) ? MDB_RDONLY : 0, &txn);
     if (rc == MDB_MAP_RESIZED) { /* another process grew the map meanwhile */
@@ -215,8 +281,11 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
         goto env_close;
     snprintf(s->path, sizeof(s->path), "%s/data.mdb", dir);
     if (!stat(s->path, &st)) {
+        MDB_stat ms;
         s->dev = st.st_dev;
         s->ino = st.st_ino;
+        if (!mdb_env_stat(s->env, &ms))
+            s->psize = ms.ms_psize;
     }
     *out = s;
     return 0;
@@ -236,22 +305,72 @@ void llm_store_close(struct llm_store *s)
     free(s);
 }
 
+static int check_metas_once(const char *path, unsigned psize)
+{
+    unsigned char m[152];
+    uint64_t last_pg[2], txnid[2], last;
+    uint32_t magic, version;
+    struct stat st;
+    int fd, rc = 0;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    for (int i = 0; i < 2 && !rc; i++) {
+        if (pread(fd, m, sizeof(m), (off_t)i * psize) != (ssize_t)sizeof(m)) {
+            rc = LLM_ECORRUPT;
+            break;
+        }
+        memcpy(&magic, m + 16, 4);
+        memcpy(&version, m + 20, 4);
+        memcpy(&last_pg[i], m + 136, 8);
+        memcpy(&txnid[i], m + 144, 8);
+        if (magic != 0xBEEFC0DE || version != 1)
+            rc = LLM_ECORRUPT;
+    }
+    /* the size after the metas were read: another process's commit extends
+     * the file before it writes the meta that points into the new pages */
+    if (!rc && !fstat(fd, &st)) {
+        last = txnid[1] > txnid[0] ? last_pg[1] : last_pg[0];
+        if (last > (uint64_t)st.st_size / psize || (last + 1) * psize > (uint64_t)st.st_size)
+            rc = LLM_ECORRUPT;
+    }
+    close(fd);
+    return rc;
+}
+
+/* Both meta pages must carry LMDB's magic and version, and the newer one
+ * must not point past the end of the file. Other processes commit while we
+ * look, so a bad answer is asked again before it is believed. (Offsets: a
+ * 16-byte page header, then MDB_meta: magic, version, address, mapsize, two
+ * 48-byte MDB_db, last_pg at 136, txnid at 144.) */
+static int check_metas(const char *path, unsigned psize)
+{
+    int rc = 0;
+
+    for (int attempt = 0; attempt < 3; attempt++) {
+        rc = check_metas_once(path, psize);
+        if (rc != LLM_ECORRUPT)
+            break;
+        usleep(2000);
+    }
+    return rc;
+}
+
 int llm_store_check(struct llm_store *s)
 {
     struct stat st;
-    MDB_envinfo info;
-    MDB_stat ms;
 
+    if (!s->psize)
+        return 0; /* a store opened before the file existed: nothing to compare */
     if (stat(s->path, &st))
         return errno == ENOENT ? LLM_ENOTFOUND : -errno;
     if (st.st_dev != s->dev || st.st_ino != s->ino)
         return LLM_ENOTFOUND; /* deleted and made anew, or replaced */
-    /* LMDB reads pages through the map: a file cut short would fault */
-    if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &ms))
-        return LLM_ESTORE;
-    if ((uint64_t)st.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize)
-        return LLM_ECORRUPT;
-    return 0;
+    /* LMDB reads pages through the map: a file cut short, or meta pages
+     * rewritten to point past its end, would fault in this thread. So this
+     * looks at the file with pread only, never through the map. */
+    return check_metas(s->path, s->psize);
 }
 
 void llm_store_abandon(struct llm_store *s)
