@@ -6,11 +6,28 @@
 #include "export.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
+/* Each object is serialised into one buffer and written with one fwrite:
+ * json_dumpf would call fwrite for every token, which dominated exports of
+ * millions of records. The buffer grows to the largest record and stays. */
 static int put_object(struct llm_export *x, json_t *rec)
 {
+    static char *buf;
+    static size_t cap;
+    size_t n = json_dumpb(rec, buf, cap, LLM_EXPORT_JSON_FLAGS);
+
+    if (n > cap) {
+        size_t want = n + n / 2 + 4096;
+        char *p = realloc(buf, want);
+        if (!p)
+            return -ENOMEM;
+        buf = p;
+        cap = want;
+        n = json_dumpb(rec, buf, cap, LLM_EXPORT_JSON_FLAGS);
+    }
     errno = 0;
-    if (json_dumpf(rec, x->fp, LLM_EXPORT_JSON_FLAGS)) {
+    if (!n || fwrite(buf, 1, n, x->fp) != n) {
         snprintf(x->what, sizeof(x->what), "write %s", x->out_name);
         return errno ? -errno : -EIO;
     }
