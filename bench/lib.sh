@@ -1,0 +1,48 @@
+# shellcheck shell=bash
+# bench/lib.sh: helpers shared by bench/bench_export.sh and bench/bench_proxy.sh
+# (sourced, not run). Each of those scripts prints one markdown section of the
+# benchmark report on stdout and its progress on stderr; bench/run.sh appends
+# the sections to the results file. Same conventions as run.sh: every figure
+# is a ratio against a baseline measured in the same run.
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+die() {
+  printf '[bench] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+# field KEY "k=v k=v ...": the value of KEY
+field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
+# stats: numbers on stdin -> "mean median min max"
+stats() {
+  sort -g | awk '{v[NR] = $1; s += $1} END {
+    if (!NR) { print "nan nan nan nan"; exit }
+    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.6g %.6g %.6g %.6g\n", s / NR, m, v[1], v[NR] }'
+}
+calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
+col() { awk -v i="$1" '{ print $i }' <<<"$2"; }
+
+# wait_port FILE PID: until FILE is non-empty (a server wrote its port), or PID died
+wait_port() {
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [[ -s $1 ]] && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# timed OUT ERR CMD...: runs CMD with stdout to OUT and stderr to ERR and prints
+# "wall_s user_s sys_s" (bash's time keyword: the command and its children).
+# Fails if CMD does.
+timed() {
+  local out=$1 err=$2 t
+  shift 2
+  t=$({
+    TIMEFORMAT='%3R %3U %3S'
+    time "$@" >"$out" 2>"$err"
+  } 2>&1) || return 1
+  echo "$t"
+}
