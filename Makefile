@@ -4,7 +4,25 @@ BUILD ?= build
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
 
-.PHONY: all build deps deps-bench demo test bench install clean
+# Sanitizers and fuzzing (tests/fuzz/):
+#   make test SANITIZE=address,undefined  the suite in build-san: the collector,
+#       the tool and the tests instrumented, the preloaded modules UBSan only
+#   make test-tsan       the collector's thread stress test under TSan (build-tsan)
+#   make fuzz SECONDS=N  every libFuzzer harness N seconds (default 60), one at
+#       a time, in build-fuzz (clang); FUZZERS="http1 h2" picks some
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+BUILD = build-san
+CMAKE_FLAGS += -DLLMOPS_SANITIZE=$(SANITIZE)
+# configure every time: the cache must follow SANITIZE
+.PHONY: $(BUILD)/CMakeCache.txt
+endif
+TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+SECONDS ?= 60
+FUZZERS ?=
+
+.PHONY: all build deps deps-bench demo test bench install clean test-tsan fuzz
 
 all: build
 
@@ -24,6 +42,17 @@ demo: deps build
 # parallel: the suite takes about half the time on two cores.
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j$(JOBS)
+
+test-tsan: deps
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMOPS_TSAN=ON
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target test_writer_tsan
+	cd $(TSAN_BUILD) && ctest -L tsan --output-on-failure
+
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+	    -DLLMOPS_FUZZ=ON
+	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_all
+	bash tests/fuzz/run_fuzz.sh $(FUZZ_BUILD) $(SECONDS) $(FUZZERS)
 
 deps-bench:
 	@scripts/install-deps bench

@@ -181,7 +181,8 @@ static void brotli_feed(struct llm_body *b, const char *p, size_t n)
         rc = BrotliDecoderDecompressStream(b->br, &n, &in, &avail_out, &o, NULL);
         if (sizeof(out) - avail_out)
             decoded(b, (const char *)out, sizeof(out) - avail_out);
-    } while (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT);
+    } while (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT ||
+             (rc == BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT && BrotliDecoderHasMoreOutput(b->br)));
     if (rc == BROTLI_DECODER_RESULT_ERROR)
         b->decode_error = 1;
 }

@@ -19,7 +19,7 @@ static int match(const char *method, const char *path, size_t n, const char *pro
     static const char suffix[] = "/responses";
     size_t k = sizeof(suffix) - 1;
     /* GET .../responses/{id} retrieves a stored response: not a new call */
-    return n >= k && !memcmp(path + n - k, suffix, k) && !strcmp(method, "POST");
+    return n >= k && !memcmp(path + n - k, suffix, k) && method && !strcmp(method, "POST");
 }
 
 static void request(struct llm_call *c, json_t *body)

@@ -194,6 +194,8 @@ static void stream_body(struct llm_h2 *h, struct dir *d, const char *p, size_t n
         if (!st->req_done)
             llm_exchange_request_body(st->x, p, n);
     } else if (st->resp_head) {
+        if (st->resp_left >= 0 && (int64_t)n > st->resp_left)
+            n = (size_t)st->resp_left; /* DATA past content-length is not the body */
         st->x->call.now_mono = h->now_m; /* first-token time */
         llm_exchange_response_body(st->x, p, n);
         /* complete at content-length: a client may stop reading (and close)

@@ -168,8 +168,9 @@ int llm_h1_feed(struct llm_h1 *h, const char *p, size_t n)
         h->failed = 1;
         return LLM_EPARSE;
     }
-    /* http-parser stops early only on an upgrade (e.g. CONNECT tunnels) */
-    if (used != n) {
+    /* http-parser stops early only on an upgrade (e.g. CONNECT tunnels); an
+     * upgrade message that ends exactly at the end of p shows only in the flag */
+    if (used != n || (h->parser.upgrade && !h->in_msg)) {
         h->failed = 1;
         return LLM_EPARSE;
     }
