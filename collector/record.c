@@ -159,6 +159,28 @@ const char *llm_record_str(const struct llm_record *r, enum llm_field f)
     return r->f[f].set ? r->f[f].u.s.p : NULL;
 }
 
+/* Records are shallow; deeper nesting (a crafted LLMOPS_EXTRAS, or a map
+ * not written by us) is refused both ways, so what we store always decodes. */
+#define TO_JSON_MAX_DEPTH 64
+
+static int json_depth(const json_t *j)
+{
+    int d = 0, k;
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    if (json_is_object(j)) {
+        json_object_foreach((json_t *)j, key, v) if ((k = json_depth(v)) > d) d = k;
+        return d + 1;
+    }
+    if (json_is_array(j)) {
+        json_array_foreach(j, i, v) if ((k = json_depth(v)) > d) d = k;
+        return d + 1;
+    }
+    return 0;
+}
+
 static void pack_str(msgpack_packer *pk, const char *s, size_t n)
 {
     msgpack_pack_str(pk, n);
@@ -237,7 +259,7 @@ int llm_record_encode(const struct llm_record *r, char **out, size_t *len)
         case LLM_T_ARRAY: {
             json_t *j = json_loadb(v->u.s.p, v->u.s.n, JSON_DECODE_ANY, NULL);
             json_type want = llm_schema[i].type == LLM_T_MAP ? JSON_OBJECT : JSON_ARRAY;
-            if (j && json_typeof(j) == want)
+            if (j && json_typeof(j) == want && json_depth(j) < TO_JSON_MAX_DEPTH)
                 pack_json(&pk, j);
             else
                 msgpack_pack_nil(&pk);
@@ -258,8 +280,10 @@ int llm_record_encode(const struct llm_record *r, char **out, size_t *len)
     return 0;
 }
 
-static json_t *to_json(const msgpack_object *o)
+static json_t *to_json(const msgpack_object *o, int depth)
 {
+    if (depth > TO_JSON_MAX_DEPTH)
+        return NULL;
     switch (o->type) {
     case MSGPACK_OBJECT_NIL:
         return json_null();
@@ -288,7 +312,7 @@ static json_t *to_json(const msgpack_object *o)
     case MSGPACK_OBJECT_ARRAY: {
         json_t *a = json_array();
         for (uint32_t i = 0; a && i < o->via.array.size; i++) {
-            json_t *v = to_json(&o->via.array.ptr[i]);
+            json_t *v = to_json(&o->via.array.ptr[i], depth + 1);
             if (!v || json_array_append_new(a, v)) {
                 json_decref(a);
                 return NULL;
@@ -305,7 +329,7 @@ static json_t *to_json(const msgpack_object *o)
             if (k->type != MSGPACK_OBJECT_STR)
                 continue;
             key = utf8_copy(k->via.str.ptr, k->via.str.size, NULL);
-            v = to_json(&o->via.map.ptr[i].val);
+            v = to_json(&o->via.map.ptr[i].val, depth + 1);
             if (!key || !v || json_object_set_new(m, key, v)) {
                 free(key);
                 json_decref(m);
@@ -331,9 +355,9 @@ int llm_record_to_json(const void *buf, size_t len, void **json_out)
     if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS ||
         u.data.type != MSGPACK_OBJECT_MAP)
         goto unpacked_destroy;
-    all = to_json(&u.data);
-    if (!all) {
-        rc = LLM_ENOMEM;
+    all = to_json(&u.data, 0);
+    if (!all) { /* nested past any record we write, or out of memory */
+        rc = LLM_ECORRUPT;
         goto unpacked_destroy;
     }
     obj = json_object();
