@@ -162,6 +162,10 @@ const char *llm_record_str(const struct llm_record *r, enum llm_field f)
 /* Records are shallow; deeper nesting (a crafted LLMOPS_EXTRAS, or a map
  * not written by us) is refused both ways, so what we store always decodes. */
 #define TO_JSON_MAX_DEPTH 64
+/* msgpack_unpack_next() follows at most 32 nested containers (msgpack-c's
+ * MSGPACK_EMBED_STACK_SIZE, not in its public headers), the record's own map
+ * being the first: a field's JSON may nest 31 deep to decode again. */
+#define PACK_MAX_DEPTH 31
 
 static int json_depth(const json_t *j)
 {
@@ -259,7 +263,7 @@ int llm_record_encode(const struct llm_record *r, char **out, size_t *len)
         case LLM_T_ARRAY: {
             json_t *j = json_loadb(v->u.s.p, v->u.s.n, JSON_DECODE_ANY, NULL);
             json_type want = llm_schema[i].type == LLM_T_MAP ? JSON_OBJECT : JSON_ARRAY;
-            if (j && json_typeof(j) == want && json_depth(j) < TO_JSON_MAX_DEPTH)
+            if (j && json_typeof(j) == want && json_depth(j) <= PACK_MAX_DEPTH)
                 pack_json(&pk, j);
             else
                 msgpack_pack_nil(&pk);

@@ -35,6 +35,32 @@ static int64_t bytes_int(const uint8_t *p, size_t n)
     return (int64_t)v;
 }
 
+/* Containers nested in j, j included. */
+static int depth(json_t *j)
+{
+    int d = 0, k;
+    const char *key;
+    json_t *v;
+    size_t i;
+
+    if (json_is_object(j)) {
+        json_object_foreach(j, key, v)
+        {
+            if ((k = depth(v)) > d)
+                d = k;
+        }
+    } else if (json_is_array(j)) {
+        json_array_foreach(j, i, v)
+        {
+            if ((k = depth(v)) > d)
+                d = k;
+        }
+    } else {
+        return 0;
+    }
+    return d + 1;
+}
+
 /* The value field f should have after the round trip. */
 static void check_field(const struct llm_record *r, int f, json_t *got)
 {
@@ -59,9 +85,12 @@ static void check_field(const struct llm_record *r, int f, json_t *got)
     case LLM_T_MAP:
     case LLM_T_ARRAY:
         want = json_loadb(v->u.s.p, v->u.s.n, JSON_DECODE_ANY, NULL);
+        /* what msgpack-c cannot decode (32 levels, the record's map one of
+         * them) is stored as nil too */
         if (!want || json_typeof(want) != (llm_schema[f].type == LLM_T_MAP ? JSON_OBJECT
-                                                                            : JSON_ARRAY))
-            FZ_CHECK(json_is_null(got), "%s: bad JSON stored as a value", name);
+                                                                            : JSON_ARRAY) ||
+            depth(want) > 31)
+            FZ_CHECK(json_is_null(got), "%s: bad or too deep JSON stored as a value", name);
         else
             FZ_CHECK(json_equal(want, got), "%s: JSON changed in the round trip", name);
         json_decref(want);
