@@ -257,7 +257,7 @@ int llm_writer_start(struct llm_queue *q, void (*thread_init)(void))
     const char *cc;
     int rc;
 
-    if (w.running)
+    if (__atomic_load_n(&w.running, __ATOMIC_ACQUIRE))
         return 0;
     memset(&w, 0, sizeof(w));
     pthread_mutex_init(&w.mu, NULL);
@@ -288,7 +288,7 @@ int llm_writer_start(struct llm_queue *q, void (*thread_init)(void))
         proc_free(&w.proc);
         return -rc;
     }
-    w.running = 1;
+    __atomic_store_n(&w.running, 1, __ATOMIC_RELEASE);
     return 0;
 }
 
@@ -297,7 +297,7 @@ void llm_writer_stop(int timeout_ms)
     struct timespec dl;
     int done;
 
-    if (!w.running)
+    if (!__atomic_load_n(&w.running, __ATOMIC_ACQUIRE))
         return;
     pthread_mutex_lock(&w.mu);
     w.stop = 1;
