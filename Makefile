@@ -22,7 +22,7 @@ FUZZ_BUILD ?= build-fuzz
 SECONDS ?= 60
 FUZZERS ?=
 
-.PHONY: all build deps deps-bench demo test bench install clean test-tsan fuzz
+.PHONY: all build deps deps-bench deps-fuzz demo test bench install clean test-tsan fuzz
 
 all: build
 
@@ -48,7 +48,7 @@ test-tsan: deps
 	cmake --build $(TSAN_BUILD) -j$(JOBS) --target test_writer_tsan
 	cd $(TSAN_BUILD) && ctest -L tsan --output-on-failure
 
-fuzz: deps
+fuzz: deps-fuzz
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
 	    -DLLMOPS_FUZZ=ON
 	cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzz_all
@@ -56,6 +56,9 @@ fuzz: deps
 
 deps-bench:
 	@scripts/install-deps bench
+
+deps-fuzz:
+	@scripts/install-deps fuzz
 
 bench: deps-bench build
 	@bash bench/run.sh $(BUILD)

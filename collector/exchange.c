@@ -17,6 +17,22 @@ static void request_event(void *ctx, int kind, const char *ev, const char *data,
 static void response_event(void *ctx, int kind, const char *ev, const char *data, size_t n,
                            int truncated);
 
+/* The port in a Host value after its colon: digits only, 1..65535, else 0
+ * (unknown: the caller falls back to the default). The value is not
+ * NUL-terminated; atoi() would read on into the next header's bytes. */
+static int host_port(const char *p, size_t n)
+{
+    int port = 0;
+
+    for (size_t i = 0; i < n && port >= 0; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            port = -1;
+        else if ((port = port * 10 + (p[i] - '0')) > 65535)
+            port = -1;
+    }
+    return port > 0 ? port : 0;
+}
+
 static void set_host(struct llm_exchange *x, const struct llm_h1_head *h,
                      const struct llm_open_info *info)
 {
@@ -35,7 +51,7 @@ static void set_host(struct llm_exchange *x, const struct llm_h1_head *h,
         }
         if (c) {
             if (!port)
-                port = atoi(c + 1);
+                port = host_port(c + 1, (size_t)(host + hl - (c + 1)));
             hl = (size_t)(c - host);
         }
         llm_record_set_str(&x->call.rec, LLM_F_SERVER_ADDRESS, host, hl);

@@ -284,6 +284,113 @@ int llm_record_encode(const struct llm_record *r, char **out, size_t *len)
     return 0;
 }
 
+/* msgpack_unpack_next() refuses a container header while this many are
+ * open (MSGPACK_EMBED_STACK_SIZE); the pre-scan stops at the same point. */
+#define UNPACK_MAX_OPEN 32
+
+static uint64_t be_n(const unsigned char *p, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* msgpack-c allocates the element array a container header claims before it
+ * reads one element, so a 6-byte store value claiming 2^32-1 elements costs
+ * ~100 GB. This walk (iterative; its stack is msgpack-c's own depth limit)
+ * proves the first object whole before msgpack-c sees it: every element is
+ * there, hence each container's claim is bounded by the bytes it came in. */
+int llm_msgpack_check(const void *buf, size_t len, size_t *end)
+{
+    const unsigned char *p = buf;
+    uint64_t parent[UNPACK_MAX_OPEN]; /* objects still due in each open container */
+    uint64_t due = 1;                 /* ... in the innermost; the root is one object */
+    uint64_t owed = 1;                /* ... in all of them: each needs >= 1 byte */
+    size_t pos = 0;
+    int open = 0, rc = LLM_ECORRUPT;
+
+    for (;;) {
+        uint64_t n = 0, objs = 0; /* payload bytes after the header; container objects */
+        size_t hdr = 1;
+        int container = 0;
+        unsigned char b;
+
+        while (!due && open)
+            due = parent[--open];
+        if (!due)
+            break;
+        if (pos >= len)
+            goto out;
+        b = p[pos];
+        due--;
+        owed--;
+        if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3 && b != 0xc1)) {
+            /* fixint, nil, bool */
+        } else if (b <= 0x8f) { /* fixmap: two objects an entry */
+            container = 1;
+            objs = 2 * (uint64_t)(b & 0x0f);
+        } else if (b <= 0x9f) { /* fixarray */
+            container = 1;
+            objs = b & 0x0f;
+        } else if (b <= 0xbf) { /* fixstr */
+            n = b & 0x1f;
+        } else {
+            /* the rest: a 1, 2 or 4-byte length (str, bin, ext, array, map) or
+             * a fixed payload (numbers, fixext) */
+            static const unsigned char lenb[0xdf - 0xc4 + 1] = {
+                [0xc4 - 0xc4] = 1, [0xc5 - 0xc4] = 2, [0xc6 - 0xc4] = 4, /* bin */
+                [0xc7 - 0xc4] = 1, [0xc8 - 0xc4] = 2, [0xc9 - 0xc4] = 4, /* ext */
+                [0xd9 - 0xc4] = 1, [0xda - 0xc4] = 2, [0xdb - 0xc4] = 4, /* str */
+                [0xdc - 0xc4] = 2, [0xdd - 0xc4] = 4,                    /* array */
+                [0xde - 0xc4] = 2, [0xdf - 0xc4] = 4,                    /* map */
+            };
+            static const unsigned char fixed[0xdf - 0xc4 + 1] = {
+                [0xca - 0xc4] = 4,  [0xcb - 0xc4] = 8, /* float */
+                [0xcc - 0xc4] = 1,  [0xcd - 0xc4] = 2, [0xce - 0xc4] = 4, [0xcf - 0xc4] = 8,
+                [0xd0 - 0xc4] = 1,  [0xd1 - 0xc4] = 2, [0xd2 - 0xc4] = 4, [0xd3 - 0xc4] = 8,
+                [0xd4 - 0xc4] = 2,  [0xd5 - 0xc4] = 3, [0xd6 - 0xc4] = 5, [0xd7 - 0xc4] = 9,
+                [0xd8 - 0xc4] = 17, /* fixext: type byte + data */
+            };
+            if (b == 0xc1) /* never used */
+                goto out;
+            hdr = 1 + lenb[b - 0xc4];
+            if (hdr > len - pos)
+                goto out;
+            if (hdr > 1)
+                n = be_n(p + pos + 1, hdr - 1);
+            else
+                n = fixed[b - 0xc4];
+            if (b >= 0xc7 && b <= 0xc9)
+                n++;         /* the ext type byte */
+            if (b >= 0xdc) { /* array or map 16/32: n was the count */
+                container = 1;
+                objs = b >= 0xde ? 2 * n : n;
+                n = 0;
+            }
+        }
+        if (hdr > len - pos || n > len - pos - hdr)
+            goto out;
+        pos += hdr + (size_t)n;
+        if (!container)
+            continue;
+        if (open == UNPACK_MAX_OPEN) /* even an empty one, as msgpack-c */
+            goto out;
+        owed += objs;
+        if (owed > len - pos) /* more elements claimed than bytes left */
+            goto out;
+        if (objs) {
+            parent[open++] = due;
+            due = objs;
+        }
+    }
+    if (end)
+        *end = pos;
+    rc = 0;
+out:
+    return rc;
+}
+
 static json_t *to_json(const msgpack_object *o, int depth)
 {
     if (depth > TO_JSON_MAX_DEPTH)
@@ -356,7 +463,8 @@ int llm_record_to_json(const void *buf, size_t len, void **json_out)
     json_t *obj = NULL, *all = NULL;
 
     msgpack_unpacked_init(&u);
-    if (msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+    if (llm_msgpack_check(buf, len, NULL) ||
+        msgpack_unpack_next(&u, buf, len, &off) != MSGPACK_UNPACK_SUCCESS ||
         u.data.type != MSGPACK_OBJECT_MAP)
         goto unpacked_destroy;
     all = to_json(&u.data, 0);

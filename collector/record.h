@@ -136,4 +136,11 @@ int llm_record_encode(const struct llm_record *r, char **out, size_t *len);
  * Returns 0, LLM_ECORRUPT or LLM_ENOMEM. */
 int llm_record_to_json(const void *buf, size_t len, void **json_out);
 
+/* Checks that buf starts with one whole msgpack object that msgpack-c can
+ * unpack without allocating more than the bytes justify: every container's
+ * elements, str/bin/ext bodies and number payloads lie within len, and no
+ * more than 32 containers are open at once. Returns 0 with the object's
+ * size in *end (if end is not NULL), or LLM_ECORRUPT. Pure; any thread. */
+int llm_msgpack_check(const void *buf, size_t len, size_t *end);
+
 #endif

@@ -56,7 +56,9 @@ int llm_tls_sni(const unsigned char *buf, size_t len, char *sni, size_t n)
             return 0;
         if (type == 0 && elen >= 5 && buf[pos + 2] == 0) { /* server_name, host_name */
             size_t nl = be16(buf + pos + 3);
-            if (5 + nl > elen || nl == 0 || nl >= n)
+            /* a NUL inside would cut the name short: another host's name
+             * ("api.openai.com\0.evil") must not come out as the real one */
+            if (5 + nl > elen || nl == 0 || nl >= n || memchr(buf + pos + 5, 0, nl))
                 return 0;
             memcpy(sni, buf + pos + 5, nl);
             sni[nl] = '\0';

@@ -1,6 +1,8 @@
 /* Fuzz harness for record.c's decoding, the `llmops` tool's view of the
  * store: llm_record_to_json on arbitrary msgpack, then the JSON text export
- * makes of it. Input: [mode][bytes]. mode bit 0 clear: the bytes are one
+ * makes of it, and the msgpack pre-scan against msgpack-c (what it passes
+ * unpacks, to the same end; a huge container header is refused before
+ * msgpack-c allocates for it). Input: [mode][bytes]. mode bit 0 clear: the bytes are one
  * stored value. Set: they are [u8 field][u8 len][len bytes] triples that
  * fill a record (strings as given, numbers from the bytes, MAP and ARRAY
  * fields as JSON text), which is encoded with llm_record_encode and decoded
@@ -10,14 +12,25 @@
 #include "record.h"
 
 #include <jansson.h>
+#include <msgpack.h>
 
 static void decode_raw(const uint8_t *p, size_t n)
 {
     char *copy = fz_dup(p, n);
     void *out = NULL;
+    size_t end = 0, off = 0;
     int rc = llm_record_to_json(copy, n, &out);
+    int crc = llm_msgpack_check(copy, n, &end);
 
     FZ_CHECK(rc == 0 || rc == LLM_ECORRUPT || rc == LLM_ENOMEM, "rc %d", rc);
+    FZ_CHECK(rc || !crc, "decoded what the pre-scan refuses: %d", crc);
+    if (!crc) { /* what the pre-scan passes, msgpack-c unpacks, to the same end */
+        msgpack_unpacked u;
+        msgpack_unpacked_init(&u);
+        FZ_CHECK(msgpack_unpack_next(&u, copy, n, &off) == MSGPACK_UNPACK_SUCCESS && off == end,
+                 "pre-scan passed %zu bytes, msgpack-c unpacked %zu", end, off);
+        msgpack_unpacked_destroy(&u);
+    }
     if (!rc) {
         char *s = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
         FZ_CHECK(json_object_size(out) >= LLM_F__COUNT, "%zu keys", json_object_size(out));
@@ -106,7 +119,7 @@ static void round_trip(struct fz *f)
 {
     struct llm_record r;
     char *enc = NULL;
-    size_t len = 0;
+    size_t len = 0, end = 0;
     void *out = NULL;
     int rc;
 
@@ -131,6 +144,7 @@ static void round_trip(struct fz *f)
     }
     rc = llm_record_encode(&r, &enc, &len);
     FZ_CHECK(!rc, "encode: %d", rc);
+    FZ_CHECK(!llm_msgpack_check(enc, len, &end) && end == len, "pre-scan refuses a record");
     rc = llm_record_to_json(enc, len, &out);
     FZ_CHECK(!rc, "a record we encoded does not decode: %d", rc);
     for (int i = 0; i < LLM_F__COUNT; i++)

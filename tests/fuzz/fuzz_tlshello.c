@@ -2,7 +2,8 @@
  * n sizes the caller's name buffer (1..256). The hello is parsed from an
  * exact-size heap copy (a read past it is caught), then from exact-size
  * copies of its prefixes: a prefix must say "need more" (LLM_EPARTIAL) or
- * give the full input's answer, and a found name must fit the buffer. */
+ * give the full input's answer, and a found name must fit the buffer and be
+ * bytes of the hello (never cut short at a NUL inside it). */
 #include "err.h"
 #include "fuzz_common.h"
 #include "tlshello.h"
@@ -16,8 +17,11 @@ static int parse(const uint8_t *p, size_t len, char *sni, size_t n)
     rc = llm_tls_sni((const unsigned char *)copy, len, sni, n);
     free(copy);
     FZ_CHECK(rc == 0 || rc == 1 || rc == LLM_EPARTIAL, "rc %d", rc);
-    if (rc == 1) /* (a name may hold a NUL byte: see regressions/tlshello-nul-in-name) */
-        FZ_CHECK(memchr(sni, '\0', n), "name not terminated in %zu bytes", n);
+    if (rc == 1) { /* a whole name from the hello: one with a NUL in it is none */
+        size_t nl = strnlen(sni, n);
+        FZ_CHECK(nl < n, "name not terminated in %zu bytes", n);
+        FZ_CHECK(nl > 0 && memmem(p, len, sni, nl), "name %s not in the hello", sni);
+    }
     return rc;
 }
 

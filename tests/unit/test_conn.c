@@ -10,7 +10,8 @@
  * known_gaps. Then connection-level cases: keep-alive and pipelined
  * exchanges, a stream cut by CLOSE, lost bytes, a non-LLM request on the
  * same connection, 100 Continue, close-delimited bodies, interleaved
- * connections, gzip bodies both ways, a HEAD request, close_all. */
+ * connections, gzip bodies both ways, a HEAD request, the port in the Host
+ * header, close_all. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1621,6 +1622,62 @@ static void test_head_request(void **state)
     free_vec(&v);
 }
 
+/* The port in the Host header: only the digits of its value count. Header
+ * values are stored back to back, not NUL-terminated, so atoi() on
+ * "api.openai.com:8" read on into the next header's name ("9999") and gave
+ * 89999. A port that is not 1..65535 in digits is ignored (TLS default). */
+static void test_host_port(void **state)
+{
+    static const struct {
+        const char *host_lines; /* the Host header and what follows it */
+        const char *server;
+        int port;
+    } cases[] = {
+        {"Host: api.openai.com:8\r\n9999: x\r\n", "api.openai.com", 8},
+        {"Host: api.openai.com:\r\n12: y\r\n", "api.openai.com", 443},
+        {"Host: api.openai.com:8443\r\n", "api.openai.com", 8443},
+        {"Host: api.openai.com:65535\r\n", "api.openai.com", 65535},
+        {"Host: api.openai.com:65536\r\n", "api.openai.com", 443},
+        {"Host: api.openai.com:99999999999999999999\r\n", "api.openai.com", 443},
+        {"Host: api.openai.com:80x\r\n", "api.openai.com", 443},
+        {"Host: api.openai.com:-80\r\n", "api.openai.com", 443},
+        {"Host: api.openai.com:0\r\n", "api.openai.com", 443},
+        {"Host: [::1]:8080\r\n1: z\r\n", "[::1]", 8080},
+        {"Host: [::1]\r\n", "[::1]", 443},
+    };
+    static const char body[] = "{\"model\":\"gpt-4o-mini\",\"messages\":[]}";
+    static const char resp_body[] =
+        "{\"id\":\"c\",\"object\":\"chat.completion\",\"model\":\"gpt-4o-mini\",\"choices\":[],"
+        "\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,\"total_tokens\":2}}";
+    char resp[512];
+    int rn = snprintf(resp, sizeof(resp),
+                      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %zu\r\n\r\n%s",
+                      sizeof(resp_body) - 1, resp_body);
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct llm_feeder f;
+        char req[512];
+        int n = snprintf(req, sizeof(req),
+                         "POST /v1/chat/completions HTTP/1.1\r\n%s"
+                         "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                         cases[i].host_lines, sizeof(body) - 1, body);
+        llm_feed_init(&f);
+        llm_feed_open(&f, 9, "api.openai.com");
+        llm_feed_msg(&f, 9, LLM_MSG_OUT, req, (size_t)n, 0);
+        llm_feed_msg(&f, 9, LLM_MSG_IN, resp, (size_t)rn, 0);
+        assert_int_equal(f.sink.n, 1);
+        const struct llm_record *r = &f.sink.recs[0];
+        if (!r->f[LLM_F_SERVER_PORT].set || r->f[LLM_F_SERVER_PORT].u.i != cases[i].port)
+            fail_msg("%s: server_port %lld, want %d", cases[i].host_lines,
+                     (long long)r->f[LLM_F_SERVER_PORT].u.i, cases[i].port);
+        assert_string_equal(llm_record_str(r, LLM_F_SERVER_ADDRESS), cases[i].server);
+        assert_string_equal(llm_record_str(r, LLM_F_STATUS), "ok");
+        llm_feed_done(&f);
+    }
+}
+
 /* At exit, exchanges still open become incomplete with the given reason. */
 static void test_close_all(void **state)
 {
@@ -1674,6 +1731,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_interleaved_connections),
         cmocka_unit_test(test_compressed_bodies),
         cmocka_unit_test(test_head_request),
+        cmocka_unit_test(test_host_port),
         cmocka_unit_test(test_close_all),
     };
     static char fallback[1024];

@@ -3,7 +3,9 @@
  * trips of every field type (STR, INT, REAL, BOOL, TIME, JSON, MAP, ARRAY),
  * nil for unset and for MAP/ARRAY fields holding bad JSON, schema key order,
  * keys a newer writer added appended after the schema, foreign invalid
- * UTF-8 replaced, and corrupt input refused. */
+ * UTF-8 replaced, and corrupt input refused; the msgpack pre-scan
+ * (llm_msgpack_check) against msgpack-c on every type, and refusing headers
+ * that claim more than the bytes hold, or nest past msgpack-c's limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -335,13 +337,237 @@ static void test_corrupt(void **state)
     llm_record_clear(&r);
 }
 
+/* llm_msgpack_check on a literal: rc, and the object's size in *end. */
+#define CHECK_OK(lit, want_end)                                                                    \
+    do {                                                                                           \
+        size_t e_ = 0;                                                                             \
+        assert_int_equal(llm_msgpack_check(lit, sizeof(lit) - 1, &e_), 0);                         \
+        assert_int_equal(e_, want_end);                                                            \
+    } while (0)
+#define CHECK_BAD(lit) assert_int_equal(llm_msgpack_check(lit, sizeof(lit) - 1, NULL), LLM_ECORRUPT)
+
+/* The pre-scan accepts every msgpack type in every width msgpack-c writes,
+ * and finds each object's end where msgpack_unpack_next does. */
+static void test_msgpack_check_types(void **state)
+{
+    static char big[70000];
+    const int64_t ints[] = {0,  1,   127, 128,  255,  256,    65535,  65536,     4294967296LL,
+                            -1, -32, -33, -128, -129, -32768, -32769, INT32_MIN, INT64_MIN};
+    const size_t lens[] = {0, 5, 31, 32, 255, 256, 65535, 65536};
+    const size_t elens[] = {1, 2, 4, 8, 16, 0, 3, 17, 255, 256, 65535, 65536};
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    size_t off = 0, nobj = 0;
+
+    (void)state;
+    memset(big, 'a', sizeof(big));
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_nil(&pk);
+    msgpack_pack_true(&pk);
+    msgpack_pack_false(&pk);
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+        msgpack_pack_int64(&pk, ints[i]);
+    msgpack_pack_uint64(&pk, UINT64_MAX);
+    msgpack_pack_float(&pk, 1.5f);
+    msgpack_pack_double(&pk, 2.5);
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) { /* str, bin 8/16/32 */
+        msgpack_pack_str(&pk, lens[i]);
+        msgpack_pack_str_body(&pk, big, lens[i]);
+        msgpack_pack_bin(&pk, lens[i]);
+        msgpack_pack_bin_body(&pk, big, lens[i]);
+    }
+    for (size_t i = 0; i < sizeof(elens) / sizeof(elens[0]); i++) { /* fixext, ext 8/16/32 */
+        msgpack_pack_ext(&pk, elens[i], 7);
+        msgpack_pack_ext_body(&pk, big, elens[i]);
+    }
+    const size_t clens[] = {0, 1, 15, 16, 65535, 65536};
+    for (size_t i = 0; i < sizeof(clens) / sizeof(clens[0]); i++) { /* fix, 16, 32 */
+        msgpack_pack_array(&pk, clens[i]);
+        for (size_t k = 0; k < clens[i]; k++)
+            msgpack_pack_nil(&pk);
+        msgpack_pack_map(&pk, clens[i]);
+        for (size_t k = 0; k < clens[i]; k++) {
+            msgpack_pack_uint32(&pk, (uint32_t)k);
+            msgpack_pack_str(&pk, 1);
+            msgpack_pack_str_body(&pk, "v", 1);
+        }
+    }
+    /* nested: [{"a": [1, [], {}], "b": bin}, "x"] */
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_map(&pk, 2);
+    msgpack_pack_str(&pk, 1);
+    msgpack_pack_str_body(&pk, "a", 1);
+    msgpack_pack_array(&pk, 3);
+    msgpack_pack_int(&pk, 1);
+    msgpack_pack_array(&pk, 0);
+    msgpack_pack_map(&pk, 0);
+    msgpack_pack_str(&pk, 1);
+    msgpack_pack_str_body(&pk, "b", 1);
+    msgpack_pack_bin(&pk, 2);
+    msgpack_pack_bin_body(&pk, "\0\1", 2);
+    msgpack_pack_str(&pk, 1);
+    msgpack_pack_str_body(&pk, "x", 1);
+
+    /* the buffer holds a sequence of objects: walk it both ways */
+    while (off < sb.size) {
+        msgpack_unpacked u;
+        size_t end = 0, next = off;
+        assert_int_equal(llm_msgpack_check(sb.data + off, sb.size - off, &end), 0);
+        msgpack_unpacked_init(&u);
+        assert_int_equal(msgpack_unpack_next(&u, sb.data, sb.size, &next), MSGPACK_UNPACK_SUCCESS);
+        msgpack_unpacked_destroy(&u);
+        assert_int_equal(off + end, next);
+        /* every object cut short is refused */
+        for (size_t cut = 0; cut < end; cut += 1 + cut / 8)
+            assert_int_equal(llm_msgpack_check(sb.data + off, cut, NULL), LLM_ECORRUPT);
+        off = next;
+        nobj++;
+    }
+    assert_int_equal(nobj, 3 + 18 + 1 + 2 + 2 * 8 + 12 + 2 * 6 + 1);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* Headers that claim more than the input holds are refused before
+ * msgpack-c allocates for them (fuzz regression record-huge-array-header:
+ * an array 32 of 2^32-1 elements asked for ~100 GB). */
+static void test_msgpack_check_claims(void **state)
+{
+    void *out = (void *)0x1;
+
+    (void)state;
+    CHECK_OK("\x93\xc0\xc0\xc0", 4); /* as many elements as bytes: fine */
+    CHECK_BAD("\x93\xc0\xc0");
+    CHECK_BAD("\xdd\xff\xff\xff\xff");                 /* array 32, 2^32-1 elements */
+    CHECK_BAD("\xdd\xff\xff\xff\xff\xc0\xc0\xc0\xc0"); /* ... a few given */
+    CHECK_BAD("\xdf\xff\xff\xff\xff\xc0\xc0");         /* map 32 */
+    CHECK_BAD("\xdc\xff\xff\xc0");                     /* array 16 */
+    CHECK_BAD("\xde\x00\x02\xc0\xc0\xc0");             /* map 16: 2 entries need 4 */
+    CHECK_OK("\xde\x00\x02\xc0\xc0\xc0\xc0", 7);
+    CHECK_BAD("\x82\xc0\xc0\xc0"); /* fixmap: 2 entries, 3 objects */
+    /* each claim fits what is left, but not the siblings still due */
+    CHECK_BAD("\x92\x93\xc0\xc0\xc0");
+    CHECK_OK("\x92\x93\xc0\xc0\xc0\xc0", 6);
+    CHECK_BAD("\x92\x92\xdd\x00\x00\x00\x02\xc0\xc0\xc0");
+    /* lengths past the end */
+    CHECK_BAD("\xa5wxyz");                 /* fixstr */
+    CHECK_BAD("\xd9\x05wxyz");             /* str 8 */
+    CHECK_BAD("\xdb\xff\xff\xff\xffwxyz"); /* str 32 */
+    CHECK_BAD("\xc6\xff\xff\xff\xff");     /* bin 32 */
+    CHECK_BAD("\xc7\x02\x01q");            /* ext 8: type byte + 2 */
+    CHECK_OK("\xc7\x02\x01qr", 5);
+    CHECK_BAD("\xc9\xff\xff\xff\xff\x01"); /* ext 32 */
+    CHECK_BAD("\xd8\x01");                 /* fixext 16 */
+    CHECK_BAD("\xcb\x00\x00");             /* float 64 */
+    CHECK_BAD("\xdb\xff\xff");             /* the length itself cut */
+    /* never-used byte, nothing at all; trailing bytes are not looked at */
+    CHECK_BAD("\xc1");
+    CHECK_BAD("");
+    CHECK_OK("\xc0\xc1", 1);
+
+    /* the tool's decoder refuses them with the same code, without asking
+     * for the memory (under ASan an allocation that size aborts) */
+    assert_int_equal(llm_record_to_json("\xdd\xff\xff\xff\xff", 5, &out), LLM_ECORRUPT);
+    assert_int_equal(llm_record_to_json("\x81\xa1k\xdf\xff\xff\xff\xff\xc0", 9, &out),
+                     LLM_ECORRUPT);
+    assert_ptr_equal(out, (void *)0x1);
+}
+
+/* Nesting: as deep as msgpack-c unpacks (32 open containers) and no deeper;
+ * the walk needs no recursion however deep the input claims to go. */
+static void test_msgpack_check_depth(void **state)
+{
+    static char b[100001];
+    msgpack_unpacked u;
+    size_t end, off;
+
+    (void)state;
+    for (int depth = 30; depth <= 34; depth++) {
+        /* depth arrays of one, around nil; then depth arrays around [] */
+        for (int empty = 0; empty <= 1; empty++) {
+            memset(b, 0x91, (size_t)depth);
+            b[depth] = empty ? (char)0x90 : (char)0xc0;
+            int rc = llm_msgpack_check(b, (size_t)depth + 1, &end);
+            msgpack_unpacked_init(&u);
+            off = 0;
+            int mrc = msgpack_unpack_next(&u, b, (size_t)depth + 1, &off);
+            msgpack_unpacked_destroy(&u);
+            /* the same verdict as msgpack-c, which is: 32 open at most */
+            assert_int_equal(rc == 0, mrc == MSGPACK_UNPACK_SUCCESS);
+            assert_int_equal(rc == 0, depth < 32 || (depth == 32 && !empty));
+            if (!rc)
+                assert_int_equal(end, (size_t)depth + 1);
+        }
+    }
+    /* 100000 levels claimed: refused at the 33rd, no stack overflow */
+    memset(b, 0x91, sizeof(b) - 1);
+    b[sizeof(b) - 1] = (char)0xc0;
+    assert_int_equal(llm_msgpack_check(b, sizeof(b), NULL), LLM_ECORRUPT);
+}
+
+/* Every record we encode passes the pre-scan whole: the check refuses
+ * nothing we write (here: every field set, JSON as deep as we store). */
+static void test_msgpack_check_records(void **state)
+{
+    struct llm_record r;
+    char *buf, deep[256];
+    size_t len, end;
+
+    (void)state;
+    llm_record_init(&r);
+    for (int i = 0; i < LLM_F__COUNT; i++) {
+        switch (llm_schema[i].type) {
+        case LLM_T_INT:
+            llm_record_set_int(&r, i, -123456789012LL);
+            break;
+        case LLM_T_REAL:
+            llm_record_set_real(&r, i, 0.25);
+            break;
+        case LLM_T_BOOL:
+            llm_record_set_bool(&r, i, 1);
+            break;
+        case LLM_T_MAP: /* 31 levels, the most we store */
+            memset(deep, 0, sizeof(deep));
+            for (int k = 0; k < 30; k++)
+                strcat(deep, "{\"a\":");
+            strcat(deep, "{}");
+            for (int k = 0; k < 30; k++)
+                strcat(deep, "}");
+            llm_record_set_cstr(&r, i, deep);
+            break;
+        case LLM_T_ARRAY:
+            llm_record_set_cstr(&r, i, "[1,\"x\",[2.5,{\"k\":null}]]");
+            break;
+        default:
+            llm_record_set_cstr(&r, i, "some text");
+        }
+    }
+    assert_int_equal(llm_record_encode(&r, &buf, &len), 0);
+    assert_int_equal(llm_msgpack_check(buf, len, &end), 0);
+    assert_int_equal(end, len);
+    void *out = NULL;
+    assert_int_equal(llm_record_to_json(buf, len, &out), 0);
+    for (int i = 0; i < LLM_F__COUNT; i++)
+        assert_false(json_is_null(json_object_get(out, llm_schema[i].name)));
+    json_decref(out);
+    free(buf);
+    llm_record_clear(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_schema),       cmocka_unit_test(test_setters),
-        cmocka_unit_test(test_utf8_repair),  cmocka_unit_test(test_roundtrip_every_type),
-        cmocka_unit_test(test_schema_order), cmocka_unit_test(test_foreign_maps),
+        cmocka_unit_test(test_schema),
+        cmocka_unit_test(test_setters),
+        cmocka_unit_test(test_utf8_repair),
+        cmocka_unit_test(test_roundtrip_every_type),
+        cmocka_unit_test(test_schema_order),
+        cmocka_unit_test(test_foreign_maps),
         cmocka_unit_test(test_corrupt),
+        cmocka_unit_test(test_msgpack_check_types),
+        cmocka_unit_test(test_msgpack_check_claims),
+        cmocka_unit_test(test_msgpack_check_depth),
+        cmocka_unit_test(test_msgpack_check_records),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
