@@ -1,6 +1,7 @@
 /* Connection table and protocol dispatch. A connection's protocol is decided
  * by its first outgoing bytes: the HTTP/2 client preface means h2.c, anything
- * else h1conn.c. While the bytes seen so far are still a prefix of the
+ * else h1conn.c, which hands over to h2.c when the server takes up an h2c
+ * upgrade. While the bytes seen so far are still a prefix of the
  * preface they are only counted (they are the preface's own bytes, so nothing
  * needs keeping) and replayed to whichever side wins. A gap in the captured
  * bytes (LLM_MSG_F_LOST) ends parsing for that connection: its open
@@ -56,7 +57,44 @@ static void fail(struct llm_conn *c, const char *why, int64_t t, int64_t m)
     c->proto = PROTO_DEAD;
 }
 
-static void feed(struct llm_conn *c, int kind, const char *p, size_t n, int64_t t, int64_t m)
+static void feed(struct llm_conns *cs, struct llm_conn *c, int kind, const char *p, size_t n,
+                 int64_t t, int64_t m);
+
+/* The server took an h2c upgrade: stream 1 answers the HTTP/1.1 request,
+ * the held client bytes start with the preface, and the server's HTTP/2
+ * starts at in_off in the response bytes p[0..n). */
+static void to_h2c(struct llm_conns *cs, struct llm_conn *c, const char *p, size_t n, int64_t t,
+                   int64_t m)
+{
+    struct llm_exchange *x;
+    const char *out;
+    size_t out_n, off;
+
+    llm_h1conn_upgrade(c->h1, &x, &out, &out_n, &off);
+    c->h2 = llm_h2_new(cs, &c->info);
+    if (!c->h2) {
+        if (x) {
+            struct llm_record r;
+            llm_exchange_finish(x, "capture_lost", t, m, &r);
+            cs->sink(cs->ctx, &r);
+        }
+        llm_h1conn_close(c->h1, "upgraded", t, m);
+        c->h1 = NULL;
+        c->proto = PROTO_DEAD;
+        return;
+    }
+    llm_h2_adopt(c->h2, x);
+    c->proto = PROTO_H2;
+    if (out_n)
+        feed(cs, c, LLM_MSG_OUT, out, out_n, t, m);
+    llm_h1conn_close(c->h1, "upgraded", t, m);
+    c->h1 = NULL;
+    if (off < n)
+        feed(cs, c, LLM_MSG_IN, p + off, n - off, t, m);
+}
+
+static void feed(struct llm_conns *cs, struct llm_conn *c, int kind, const char *p, size_t n,
+                 int64_t t, int64_t m)
 {
     int rc = 0;
 
@@ -64,6 +102,10 @@ static void feed(struct llm_conn *c, int kind, const char *p, size_t n, int64_t 
         rc = llm_h1conn_feed(c->h1, kind, p, n, t, m);
     else if (c->proto == PROTO_H2)
         rc = llm_h2_feed(c->h2, kind, p, n, t, m);
+    if (rc == LLM_H1CONN_H2C) {
+        to_h2c(cs, c, p, n, t, m);
+        return;
+    }
     if (rc < 0) {
         llm_log("conn %llu: %s stream is not HTTP/%s; dropping it", (unsigned long long)c->id,
                 kind == LLM_MSG_OUT ? "request" : "response", c->h2 ? "2" : "1.1");
@@ -80,7 +122,7 @@ static void choose(struct llm_conns *cs, struct llm_conn *c, int h2)
         c->h1 = llm_h1conn_new(cs, &c->info);
     c->proto = c->h2 ? PROTO_H2 : c->h1 ? PROTO_H1 : PROTO_DEAD;
     if (c->pre_n)
-        feed(c, LLM_MSG_OUT, preface, c->pre_n, c->pre_t, c->pre_m);
+        feed(cs, c, LLM_MSG_OUT, preface, c->pre_n, c->pre_t, c->pre_m);
     c->pre_n = 0;
 }
 
@@ -99,12 +141,12 @@ static void sniff(struct llm_conns *cs, struct llm_conn *c, const struct llm_msg
         c->pre_n += k;
         choose(cs, c, 1);
         if (k < m->len)
-            feed(c, LLM_MSG_OUT, m->data + k, m->len - k, m->ts_ns, m->mono_ns);
+            feed(cs, c, LLM_MSG_OUT, m->data + k, m->len - k, m->ts_ns, m->mono_ns);
     } else if (k == m->len) {
         c->pre_n += k;
     } else {
         choose(cs, c, 0); /* the message's own bytes follow the held ones */
-        feed(c, LLM_MSG_OUT, m->data, m->len, m->ts_ns, m->mono_ns);
+        feed(cs, c, LLM_MSG_OUT, m->data, m->len, m->ts_ns, m->mono_ns);
     }
 }
 
@@ -134,7 +176,7 @@ static void resync(struct llm_conns *cs, struct llm_conn *c, const struct llm_ms
         if (m->len > k && !memcmp(m->data, methods[i], k)) {
             c->h1 = llm_h1conn_new(cs, &c->info);
             c->proto = c->h1 ? PROTO_H1 : PROTO_DEAD;
-            feed(c, LLM_MSG_OUT, m->data, m->len, m->ts_ns, m->mono_ns);
+            feed(cs, c, LLM_MSG_OUT, m->data, m->len, m->ts_ns, m->mono_ns);
             return;
         }
     }
@@ -188,11 +230,11 @@ void llm_conns_feed(struct llm_conns *cs, const struct llm_msg *m)
         else if (c->proto == PROTO_RESYNC)
             resync(cs, c, m);
         else
-            feed(c, LLM_MSG_OUT, m->data, m->len, m->ts_ns, m->mono_ns);
+            feed(cs, c, LLM_MSG_OUT, m->data, m->len, m->ts_ns, m->mono_ns);
         break;
     case LLM_MSG_IN: /* before any request nothing can be paired: dropped */
         if (c->proto != PROTO_RESYNC)
-            feed(c, LLM_MSG_IN, m->data, m->len, m->ts_ns, m->mono_ns);
+            feed(cs, c, LLM_MSG_IN, m->data, m->len, m->ts_ns, m->mono_ns);
         break;
     case LLM_MSG_CLOSE:
         conn_end(cs, c, "connection_closed", m->ts_ns, m->mono_ns);

@@ -4,17 +4,26 @@
  * on a keep-alive connection that mixes them. After a failure (parse error,
  * lost bytes) the open exchanges are recorded as incomplete and later bytes
  * are ignored: without framing nothing after a gap can be trusted.
+ *
+ * A request that offers an upgrade to h2c is answered either by 101 (the
+ * connection is HTTP/2 from the end of that response, conn.c switches) or
+ * normally (it stays HTTP/1.1). Until the answer, client bytes after the
+ * request are held, not parsed: they are the HTTP/2 preface if the client
+ * had the 101 already (the tap may deliver a connection's first bytes of
+ * both directions out of order), or the next HTTP/1.1 request otherwise.
  * Collector thread. */
 #include "h1conn.h"
 #include "err.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct pending {
     struct pending *next;
     struct llm_exchange *x; /* NULL: not an LLM call */
     int is_head;            /* the request was HEAD: its response has no body */
+    int h2c;                /* the request offered an upgrade to h2c */
 };
 
 struct llm_h1conn {
@@ -27,7 +36,27 @@ struct llm_h1conn {
     int64_t req_t, req_m;        /* when the current request's first byte went out */
     int64_t now_t, now_m;        /* time of the bytes being fed */
     int dead;                    /* failed: ignore the rest */
+    int upgrading;               /* an h2c upgrade request awaits its answer */
+    int resume_failed;           /* the bytes held meanwhile were not HTTP/1.1 */
+    struct llm_buf held;         /* client bytes sent meanwhile */
+    size_t in_off;               /* LLM_H1CONN_H2C: where HTTP/2 starts in the input */
 };
+
+#define HELD_MAX (1u << 20)
+
+/* Does the request offer h2c (Upgrade: h2c and an HTTP2-Settings header)? */
+static int offers_h2c(const struct llm_h1_head *h)
+{
+    size_t n, k;
+    const char *v = llm_h1_header(h, "upgrade", &n);
+
+    if (!v || !llm_h1_header(h, "http2-settings", &k))
+        return 0;
+    for (size_t i = 0; i + 3 <= n; i++)
+        if (!strncasecmp(v + i, "h2c", 3) && (i + 3 == n || v[i + 3] == ',' || v[i + 3] == ' '))
+            return 1;
+    return 0;
+}
 
 static void emit(struct llm_h1conn *s, struct pending *p, const char *why)
 {
@@ -70,6 +99,7 @@ static int req_head(void *ctx, struct llm_h1_head *h)
     }
     p->x = llm_exchange_new(h, s->info, s->cs->opts, s->req_t, s->req_m);
     p->is_head = h->method && !strcmp(h->method, "HEAD");
+    p->h2c = offers_h2c(h);
     if (s->tail)
         s->tail->next = p;
     else
@@ -96,6 +126,8 @@ static void req_end(void *ctx, int interim)
 }
 
 static const struct llm_h1_callbacks req_cb = {req_head, req_body, req_end};
+
+static int resume_out(struct llm_h1conn *s);
 
 /* --- response direction: responses come back in request order --- */
 
@@ -131,6 +163,10 @@ static void resp_end(void *ctx, int interim)
 
     if (interim || !p) /* 100 Continue and friends: the real answer follows */
         return;
+    /* a final answer to an h2c offer: the connection stays HTTP/1.1, and
+     * what the client sent meanwhile are its next requests */
+    if (p->h2c && s->upgrading > 0 && resume_out(s) < 0)
+        s->resume_failed = 1;
     if (p->x) {
         p->x->call.now_mono = s->now_m;
         llm_exchange_response_end(p->x, s->now_t, s->now_m);
@@ -153,11 +189,47 @@ struct llm_h1conn *llm_h1conn_new(struct llm_conns *cs, const struct llm_open_in
     s->info = info;
     llm_h1_init(&s->req, 1, &req_cb, s);
     llm_h1_init(&s->resp, 0, &resp_cb, s);
+    llm_buf_init(&s->held, HELD_MAX);
     return s;
+}
+
+/* Client bytes: parsed, or held while an h2c offer awaits its answer. */
+static int feed_out(struct llm_h1conn *s, const char *p, size_t n)
+{
+    int used;
+
+    if (s->upgrading > 0)
+        return llm_buf_append(&s->held, p, n) ? LLM_EPARSE : 0;
+    used = llm_h1_feed(&s->req, p, n);
+    if (used < 0)
+        return LLM_EPARSE;
+    if (!llm_h1_upgraded(&s->req))
+        return 0;
+    /* CONNECT, websocket: not ours to follow (recorded as before) */
+    if (!s->tail || !s->tail->h2c)
+        return LLM_EPARSE;
+    s->upgrading = 1;
+    llm_h1_restart(&s->req);
+    return (size_t)used < n ? feed_out(s, p + used, n - (size_t)used) : 0;
+}
+
+/* The h2c offer was declined: what the client sent meanwhile is HTTP/1.1. */
+static int resume_out(struct llm_h1conn *s)
+{
+    struct llm_buf b = s->held;
+    int rc;
+
+    s->upgrading = 0;
+    llm_buf_init(&s->held, HELD_MAX);
+    rc = b.len ? feed_out(s, b.p, b.len) : 0;
+    llm_buf_free(&b);
+    return rc;
 }
 
 int llm_h1conn_feed(struct llm_h1conn *s, int kind, const char *p, size_t n, int64_t t, int64_t m)
 {
+    int used;
+
     if (s->dead)
         return 0;
     s->now_t = t;
@@ -167,11 +239,35 @@ int llm_h1conn_feed(struct llm_h1conn *s, int kind, const char *p, size_t n, int
             s->req_t = t;
             s->req_m = m;
         }
-        return llm_h1_feed(&s->req, p, n) < 0 ? LLM_EPARSE : 0;
+        return feed_out(s, p, n);
     }
     if (s->head && s->head->x && !s->head->x->m_first_byte)
         s->head->x->m_first_byte = m;
-    return llm_h1_feed(&s->resp, p, n) < 0 ? LLM_EPARSE : 0;
+    used = llm_h1_feed(&s->resp, p, n);
+    if (used < 0)
+        return LLM_EPARSE;
+    if (s->resume_failed)
+        return LLM_EPARSE;
+    if (!llm_h1_upgraded(&s->resp))
+        return 0;
+    if (s->resp.head.status != 101 || !s->head || !s->head->h2c)
+        return LLM_EPARSE;
+    s->in_off = (size_t)used;
+    return LLM_H1CONN_H2C;
+}
+
+void llm_h1conn_upgrade(struct llm_h1conn *s, struct llm_exchange **x, const char **out,
+                        size_t *out_n, size_t *in_off)
+{
+    *x = s->head ? s->head->x : NULL;
+    if (s->head) {
+        s->head->x = NULL;
+        pop_front(s);
+    }
+    *out = s->held.p;
+    *out_n = s->held.len;
+    *in_off = s->in_off;
+    s->dead = 1;
 }
 
 void llm_h1conn_fail(struct llm_h1conn *s, const char *why, int64_t t, int64_t m)
@@ -194,5 +290,6 @@ void llm_h1conn_close(struct llm_h1conn *s, const char *why, int64_t t, int64_t 
     llm_h1conn_fail(s, why, t, m);
     llm_h1_free(&s->req);
     llm_h1_free(&s->resp);
+    llm_buf_free(&s->held);
     free(s);
 }

@@ -559,6 +559,16 @@ free_dirs:
     return NULL;
 }
 
+void llm_h2_adopt(struct llm_h2 *h, struct llm_exchange *x)
+{
+    h->last_sid = 1; /* stream 1 is taken, by x or by a call that was not ours */
+    if (!x)
+        return;
+    h->streams[0].id = 1;
+    h->streams[0].x = x;
+    h->streams[0].req_done = 1;
+}
+
 int llm_h2_feed(struct llm_h2 *h, int kind, const char *p, size_t n, int64_t t, int64_t m)
 {
     if (h->dead)

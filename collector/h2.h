@@ -18,6 +18,10 @@
 struct llm_h2;
 
 struct llm_h2 *llm_h2_new(struct llm_conns *cs, const struct llm_open_info *info);
+/* After an h2c upgrade: stream 1 is the response to the HTTP/1.1 request
+ * whose exchange is x (now h's; NULL when it was not an LLM call), which was
+ * sent whole. Call before feeding any bytes. */
+void llm_h2_adopt(struct llm_h2 *h, struct llm_exchange *x);
 /* Bytes of one direction (LLM_MSG_OUT, starting with the preface, or
  * LLM_MSG_IN) seen at t/m. Any split gives the same records. Returns 0, or
  * LLM_EPARSE when the bytes are not HTTP/2 or HPACK fails (the caller then

@@ -161,16 +161,18 @@ int llm_h1_feed(struct llm_h1 *h, const char *p, size_t n)
 {
     size_t used;
 
-    if (h->failed)
+    if (h->failed || h->upgraded)
         return LLM_EPARSE;
     used = http_parser_execute(&h->parser, &h->settings, p, n);
     if (HTTP_PARSER_ERRNO(&h->parser) != HPE_OK) {
         h->failed = 1;
         return LLM_EPARSE;
     }
-    /* http-parser stops early only on an upgrade (e.g. CONNECT tunnels); an
-     * upgrade message that ends exactly at the end of p shows only in the flag */
-    if (used != n || (h->parser.upgrade && !h->in_msg)) {
+    /* http-parser stops early only on an upgrade; an upgrade message that
+     * ends exactly at the end of p shows only in the flag */
+    if (h->parser.upgrade && !h->in_msg)
+        h->upgraded = 1;
+    else if (used != n) {
         h->failed = 1;
         return LLM_EPARSE;
     }
@@ -183,6 +185,19 @@ int llm_h1_eof(struct llm_h1 *h)
         return LLM_EPARSE;
     http_parser_execute(&h->parser, &h->settings, NULL, 0);
     return HTTP_PARSER_ERRNO(&h->parser) == HPE_OK ? 0 : LLM_EPARSE;
+}
+
+int llm_h1_upgraded(const struct llm_h1 *h)
+{
+    return h->upgraded;
+}
+
+void llm_h1_restart(struct llm_h1 *h)
+{
+    http_parser_init(&h->parser, h->head.is_request ? HTTP_REQUEST : HTTP_RESPONSE);
+    h->parser.data = h;
+    h->upgraded = 0;
+    h->in_msg = 0;
 }
 
 int llm_h1_in_message(const struct llm_h1 *h)

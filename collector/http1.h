@@ -51,13 +51,21 @@ struct llm_h1 {
     int in_msg;    /* between message begin and message complete */
     int skipping;  /* the header table is full: later headers are dropped */
     int failed;    /* the parser gave up: the stream is not HTTP */
+    int upgraded;  /* a message that switches protocols has ended */
 };
 
 void llm_h1_init(struct llm_h1 *h, int is_request, const struct llm_h1_callbacks *cb, void *ctx);
 void llm_h1_free(struct llm_h1 *h);
-/* Returns the bytes consumed (== n) or LLM_EPARSE; after an error the
- * parser stays failed. */
+/* Returns the bytes consumed or LLM_EPARSE; after an error the parser
+ * stays failed. Fewer than n only after a message that switches protocols
+ * (a 101 response, a request with Upgrade, CONNECT): the bytes after it are
+ * not HTTP/1.1; llm_h1_upgraded() then says so, and later feeds fail. */
 int llm_h1_feed(struct llm_h1 *h, const char *p, size_t n);
+/* Non-zero once a message that switches protocols has ended. */
+int llm_h1_upgraded(const struct llm_h1 *h);
+/* Parse HTTP/1.1 again from a message boundary (a request with Upgrade that
+ * the server did not take up: the connection stays HTTP/1.1). */
+void llm_h1_restart(struct llm_h1 *h);
 /* The connection ended: completes a close-delimited body. */
 int llm_h1_eof(struct llm_h1 *h);
 /* Non-zero while a message has started and not ended. */

@@ -6,6 +6,11 @@
  * reported them. The collector is started after the stripe is released
  * (dlopen and pthread_create must not run under our locks).
  *
+ * A connection being classified keeps its first outgoing bytes (the head),
+ * and, when it looks like HTTP/2 that is not decided yet, the server's first
+ * bytes too (its SETTINGS, or the 101 of an h2c upgrade), so that the
+ * collector sees both directions from their start.
+ *
  * After fork the child cannot trust any lock or list another thread held, so
  * llm_tap_atfork_child() re-initialises the locks and forgets (leaks) the
  * parent's entries rather than freeing them. */
@@ -47,9 +52,14 @@ struct tap_conn {
     int state;
     int lost;     /* a push failed: tell the collector on the next one */
     int capture;
+    int cls;      /* the last classification (LLM_CLASS_MORE or _MORE_H2) */
+    int server_first; /* the server's bytes came before any of the client's */
     char *head;   /* first outgoing bytes while unclassified */
     size_t hlen;
     int64_t t0_ns, t0_mono; /* when the first of those bytes was seen */
+    char *in_head; /* first incoming bytes while unclassified (HTTP/2 only) */
+    size_t in_len;
+    int64_t in_ns, in_mono;
     struct llm_open_info info;
 };
 
@@ -62,6 +72,8 @@ static int disabled;
 static int started; /* 0 not yet, 1 running, -1 failed */
 static pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct llm_tap_stats stats;
+static llm_h2peek_fn h2peek; /* set once, before h2peek_tried */
+static int h2peek_tried;
 
 static inline size_t bucket_of(uintptr_t key)
 {
@@ -131,6 +143,51 @@ static void ensure_started(void)
     pthread_mutex_unlock(&start_mu);
 }
 
+/* The core reads HTTP/2 first requests; load it the first time a connection
+ * starts with the preface (outside every tap lock: dlopen). */
+static void ensure_h2peek(void)
+{
+    pthread_mutex_lock(&start_mu);
+    if (!h2peek_tried) {
+        h2peek = config.load_h2peek ? config.load_h2peek() : NULL;
+        __atomic_store_n(&h2peek_tried, 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&start_mu);
+}
+
+/* Could these first bytes from a server be an HTTP/2 SETTINGS frame? */
+static int h2_settings(const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    uint32_t n;
+
+    if (len < 9 || p[3] != 4 || p[4] != 0 || p[5] || p[6] || p[7] || p[8])
+        return 0;
+    n = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+    return n % 6 == 0 && n <= 16384;
+}
+
+/* Keeps the server's first bytes while an HTTP/2 connection is being
+ * classified; 0, or -1 past the cap (the connection is then given up). */
+static int keep_in(struct tap_conn *c, const void *buf, size_t len, int64_t ts, int64_t mono)
+{
+    char *h;
+
+    if (c->in_len + len > LLM_CLASS_HEAD_MAX)
+        return -1;
+    h = realloc(c->in_head, c->in_len + len);
+    if (!h)
+        return -1;
+    if (!c->in_len) {
+        c->in_ns = ts;
+        c->in_mono = mono;
+    }
+    memcpy(h + c->in_len, buf, len);
+    c->in_head = h;
+    c->in_len += len;
+    return 0;
+}
+
 /* Classify c with its accumulated head. Called with the stripe held. */
 static int classify(struct tap_conn *c, llm_tap_describe_fn describe, uintptr_t key)
 {
@@ -155,7 +212,8 @@ static int classify(struct tap_conn *c, llm_tap_describe_fn describe, uintptr_t 
         }
         return LLM_CLASS_OTHER;
     }
-    return llm_classify(c->head, c->hlen, c->info.sni[0] ? c->info.sni : NULL);
+    return llm_classify(c->head, c->hlen, c->info.sni[0] ? c->info.sni : NULL,
+                        __atomic_load_n(&h2peek_tried, __ATOMIC_ACQUIRE) ? h2peek : NULL);
 }
 
 int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int capture,
@@ -171,6 +229,9 @@ int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captur
         return LLM_TAP_PASS;
     if (!len)
         return 0;
+    if (dir == LLM_DIR_OUT && len >= 3 && !memcmp(buf, "PRI", 3) &&
+        !__atomic_load_n(&h2peek_tried, __ATOMIC_ACQUIRE))
+        ensure_h2peek();
     pthread_mutex_lock(mu);
     for (c = buckets[b]; c && c->key != key; c = c->next)
         ;
@@ -179,7 +240,9 @@ int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captur
     ts = llm_now_ns();
     mono = llm_mono_ns();
     if (!c) {
-        if (dir == LLM_DIR_IN) /* the server spoke first: not HTTP */
+        /* the server spoke first: not HTTP, unless it is an HTTP/2 server's
+         * SETTINGS (a TLS server may send them before the client's preface) */
+        if (dir == LLM_DIR_IN && !h2_settings(buf, len))
             goto add_other;
         c = calloc(1, sizeof(*c));
         if (!c)
@@ -190,6 +253,10 @@ int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captur
         c->next = buckets[b];
         buckets[b] = c;
         __atomic_fetch_add(&stats.conns_seen, 1, __ATOMIC_RELAXED);
+        if (dir == LLM_DIR_IN) {
+            c->cls = LLM_CLASS_MORE_H2;
+            c->server_first = 1;
+        }
     }
     if (c->state == ST_WATCHED) {
         push(c, dir == LLM_DIR_OUT ? LLM_MSG_OUT : LLM_MSG_IN, buf, len, ts, mono);
@@ -197,6 +264,8 @@ int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captur
     }
     /* ST_UNKNOWN */
     if (dir == LLM_DIR_IN) {
+        if (c->cls == LLM_CLASS_MORE_H2 && !keep_in(c, buf, len, ts, mono))
+            goto unlock;
         c->state = ST_OTHER;
         goto free_head;
     }
@@ -217,7 +286,8 @@ int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captur
         c->head = h;
         c->hlen += take;
         int cls = classify(c, describe, key);
-        if (cls == LLM_CLASS_MORE && take == len)
+        c->cls = cls;
+        if ((cls == LLM_CLASS_MORE || cls == LLM_CLASS_MORE_H2) && take == len)
             goto unlock;
         if (cls != LLM_CLASS_LLM) {
             if (c->state != ST_OPAQUE)
@@ -230,12 +300,16 @@ int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captur
         push(c, LLM_MSG_OUT, c->head, c->hlen, c->t0_ns, c->t0_mono);
         if (take < len)
             push(c, LLM_MSG_OUT, (const char *)buf + take, len - take, ts, mono);
+        /* the server's first bytes, unless they only looked like HTTP/2 */
+        if (c->in_len && (!c->server_first || !memcmp(c->head, "PRI", 3)))
+            push(c, LLM_MSG_IN, c->in_head, c->in_len, c->in_ns, c->in_mono);
         start = 1;
     }
 free_head:
     free(c->head);
-    c->head = NULL;
-    c->hlen = 0;
+    free(c->in_head);
+    c->head = c->in_head = NULL;
+    c->hlen = c->in_len = 0;
 unlock:
     pass = c && (c->state == ST_OTHER || c->state == ST_OPAQUE);
     pthread_mutex_unlock(mu);
@@ -299,6 +373,7 @@ void llm_tap_close(uintptr_t key)
     pthread_mutex_unlock(mu);
     if (c) {
         free(c->head);
+        free(c->in_head);
         free(c);
     }
     if (start)

@@ -7,6 +7,7 @@
 #ifndef LLM_TAP_H
 #define LLM_TAP_H
 
+#include "h2peek.h"
 #include "queue.h"
 
 #include <stddef.h>
@@ -22,9 +23,14 @@ typedef void (*llm_tap_describe_fn)(uintptr_t key, struct llm_open_info *info);
  * first LLM connection is seen. Returns 0 or a negative code (tapping stops). */
 typedef int (*llm_tap_start_fn)(struct llm_queue *q);
 
+/* Returns the core's HTTP/2 first-request reader (loading the core if
+ * needed, starting nothing), or NULL; called at most once, outside every tap
+ * lock, when a connection's first bytes are the HTTP/2 preface. */
+typedef llm_h2peek_fn (*llm_tap_h2peek_load_fn)(void);
 struct llm_tap_config {
     size_t queue_max; /* bytes the queue may hold */
     llm_tap_start_fn start;
+    llm_tap_h2peek_load_fn load_h2peek; /* may be NULL: HTTP/2 is then judged by SNI */
 };
 
 void llm_tap_init(const struct llm_tap_config *cfg);

@@ -6,7 +6,9 @@
  * an atfork handler; nothing else happens until the tap classifies the first
  * LLM connection. Then libllmops-core.so (HTTP, dialects, LMDB: everything
  * with dependencies) is dlopen'ed from beside this library and its thread is
- * started. An exit handler gives that thread a bounded time to commit. */
+ * started. An exit handler gives that thread a bounded time to commit. The
+ * core is also loaded (nothing started) when a connection opens with the
+ * HTTP/2 preface, to read its HPACK-coded first request. */
 #include "shim.h"
 #include "curl_state.h"
 #include "err.h"
@@ -35,7 +37,8 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_done;
 static struct core_api core;
 static int flush_timeout_ms = 3000;
-static pid_t core_pid; /* the process whose collector is running */
+static pid_t core_pid; /* the process whose collector is running (atomic: the
+                          exit handler may run on another thread) */
 static pid_t init_pid; /* the process the shim was set up in */
 
 static long env_long(const char *name, long dflt, long min, long max)
@@ -62,13 +65,16 @@ static long env_long(const char *name, long dflt, long min, long max)
 
 static void at_exit(void)
 {
+    pid_t pid;
+
     /* a vfork child shares our memory but not our collector: hands off */
     if (getpid() != init_pid)
         return;
     /* TLS to LLM hosts we could not see into: one record each (this may be
      * the first thing that starts the collector) */
     llm_tap_report_opaque();
-    if (!core_pid || getpid() != core_pid)
+    pid = __atomic_load_n(&core_pid, __ATOMIC_ACQUIRE);
+    if (!pid || getpid() != pid)
         return;
     /* Stop tapping first: bytes arriving from other threads now would only
      * describe calls we cannot finish anyway. */
@@ -102,35 +108,54 @@ static void collector_thread_init(void)
     llm_in_hook = 1;
 }
 
-/* Called by the tap, once, outside its locks, on the first LLM connection. */
-static int start_core(struct llm_queue *q)
+/* Loads libllmops-core.so once (the tap serialises its callers). */
+static void *load_core(void)
 {
     static void *handle;
     char path[PATH_MAX];
+
+    if (handle)
+        return handle;
+    if (core_path(path, sizeof(path)))
+        return NULL;
+    handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!handle)
+        llm_log("dlopen %s: %s", path, dlerror());
+    return handle;
+}
+
+/* Called by the tap, once, outside its locks, on the first LLM connection. */
+static int start_core(struct llm_queue *q)
+{
+    void *handle = load_core();
     int rc;
 
-    if (!handle) {
-        rc = core_path(path, sizeof(path));
-        if (rc)
-            return rc;
-        handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (!handle) {
-            llm_log("dlopen %s: %s", path, dlerror());
-            return LLM_ENOCORE;
-        }
+    if (!handle)
+        return LLM_ENOCORE;
+    if (!core.start) {
         core.start = (int (*)(struct llm_queue *, void (*)(void)))dlsym(handle, "llm_core_start");
         core.stop = (void (*)(int))dlsym(handle, "llm_core_stop");
         core.atfork_child = (void (*)(void))dlsym(handle, "llm_core_atfork_child");
         if (!core.start || !core.stop || !core.atfork_child) {
-            llm_log("%s lacks the llm_core_* entry points", path);
+            llm_log("libllmops-core.so lacks the llm_core_* entry points");
             memset(&core, 0, sizeof(core));
             return LLM_ENOCORE;
         }
     }
     rc = core.start(q, collector_thread_init);
     if (!rc)
-        core_pid = getpid();
+        __atomic_store_n(&core_pid, getpid(), __ATOMIC_RELEASE);
     return rc;
+}
+
+/* Called by the tap, once, outside its locks, when a connection starts with
+ * the HTTP/2 preface: the core reads its first request (HPACK). Loading the
+ * core starts nothing (no thread, no file). */
+static llm_h2peek_fn load_h2peek(void)
+{
+    void *handle = load_core();
+
+    return handle ? (llm_h2peek_fn)dlsym(handle, "llm_core_h2peek") : NULL;
 }
 
 void llm_shim_exit_flush(void)
@@ -140,7 +165,7 @@ void llm_shim_exit_flush(void)
 
 static void atfork_child(void)
 {
-    core_pid = 0;
+    __atomic_store_n(&core_pid, 0, __ATOMIC_RELAXED);
     init_pid = getpid();
     llm_tap_atfork_child();
     llm_curl_atfork_child();
@@ -163,6 +188,7 @@ static void init(void)
     flush_timeout_ms = (int)env_long("LLMOPS_FLUSH_TIMEOUT_MS", 3000, 0, 600000);
     cfg.queue_max = (size_t)env_long("LLMOPS_QUEUE_MAX", 64L << 20, 1L << 16, 1L << 34);
     cfg.start = start_core;
+    cfg.load_h2peek = load_h2peek;
     llm_tap_init(&cfg);
     if (pthread_atfork(NULL, NULL, atfork_child) || atexit(at_exit)) {
         llm_log("pthread_atfork/atexit failed; staying pass-through");

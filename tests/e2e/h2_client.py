@@ -1,11 +1,15 @@
 #!/usr/bin/python3
 """httpx (HTTP/2) OpenAI chat client for the e2e tests.
 
-usage: h2_client.py --port PORT --ca CA.pem --key API_KEY --corpus DIR
-                    [--reset VECTOR] VECTOR ...
+usage: h2_client.py --port PORT (--ca CA.pem | --plain) --key API_KEY --corpus DIR
+                    [--host NAME] [--warm-llm] [--reset VECTOR] VECTOR ...
 
-api.openai.com is resolved to 127.0.0.1:PORT by a getaddrinfo override, so
-TLS SNI, certificate verification and :authority stay api.openai.com. The
+NAME (default api.openai.com) is resolved to 127.0.0.1:PORT by a getaddrinfo
+override, so TLS SNI, certificate verification and :authority stay NAME.
+--plain speaks cleartext HTTP/2 with prior knowledge (h2c, no TLS).
+--warm-llm opens the shared connection below with the first VECTOR's call
+instead of GET /health (an HTTP/2 connection to a host that is not a known
+LLM provider is judged by its first request). The
 VECTOR requests go one after the other over one httpx.Client(http2=True)
 connection (streams read incrementally), then --reset (a stream the server
 resets after two events) on the same connection, then all VECTOR requests
@@ -26,7 +30,7 @@ import sys
 import httpx  # Debian python3-httpx, HTTP/2 through python3-h2
 
 HOST = "api.openai.com"
-URL = "https://%s/v1/chat/completions" % HOST
+URL = None
 connects = []
 
 
@@ -55,21 +59,30 @@ def show(label, name, status, version, body, want):
 
 
 def main():
+    global HOST, URL
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--ca", required=True)
+    ap.add_argument("--ca")
+    ap.add_argument("--plain", action="store_true")
+    ap.add_argument("--host", default=HOST)
+    ap.add_argument("--warm-llm", action="store_true")
     ap.add_argument("--key", required=True)
     ap.add_argument("--corpus", required=True)
     ap.add_argument("--reset")
     ap.add_argument("vectors", nargs="+")
     a = ap.parse_args()
+    HOST = a.host
+    base = "%s://%s" % ("http" if a.plain else "https", HOST)
+    URL = base + "/v1/chat/completions"
     install_resolver(a.port)
-    ctx = ssl.create_default_context(cafile=a.ca)
+    ctx = False if a.plain else ssl.create_default_context(cafile=a.ca)
+    # prior knowledge on cleartext: HTTP/2 only
+    opts = dict(http1=False) if a.plain else {}
     hdrs = {"Authorization": "Bearer " + a.key, "Content-Type": "application/json"}
     vecs = {n: load(a.corpus, n) for n in a.vectors + ([a.reset] if a.reset else [])}
     ok = True
 
-    with httpx.Client(http2=True, verify=ctx, timeout=30) as c:
+    with httpx.Client(http2=True, verify=ctx, timeout=30, **opts) as c:
         for n in a.vectors:
             v = vecs[n]
             with c.stream("POST", URL, content=v["request_body"].encode(), headers=hdrs) as r:
@@ -86,8 +99,15 @@ def main():
                 print("== reset %s: %s" % (a.reset, type(e).__name__))
 
     # Concurrent requests from threads share the client's one HTTP/2 connection.
-    with httpx.Client(http2=True, verify=ctx, timeout=30) as c:
-        c.get("https://%s/health" % HOST)  # opens the connection the threads will share
+    with httpx.Client(http2=True, verify=ctx, timeout=30, **opts) as c:
+        # opens the connection the threads will share
+        if a.warm_llm:
+            n = a.vectors[0]
+            r = c.post(URL, content=vecs[n]["request_body"].encode(), headers=hdrs)
+            ok &= show("warm", n, r.status_code, r.http_version, r.content,
+                       vecs[n].get("status") or 200)
+        else:
+            c.get(base + "/health")
         with concurrent.futures.ThreadPoolExecutor(len(a.vectors)) as pool:
             rs = list(pool.map(lambda n: c.post(URL, content=vecs[n]["request_body"].encode(),
                                                 headers=hdrs), a.vectors))

@@ -1,5 +1,8 @@
 #!/usr/bin/python3
-"""Local HTTP/2 (TLS, ALPN h2) LLM API server replaying the recorded corpus.
+"""Local HTTP/2 LLM API server replaying the recorded corpus: over TLS (ALPN
+h2), or with --plain over cleartext (h2c), where it takes both the prior-
+knowledge preface and an HTTP/1.1 request with `Upgrade: h2c` (answered with
+101 and then on stream 1, RFC 7540 section 3.2).
 
 The HTTP/2 twin of llm_server.py, whose corpus matching and response pieces
 it reuses: a request is answered by the vector whose (method, path, body)
@@ -15,7 +18,7 @@ Test controls (request headers):
   x-test-reset: N       send N body pieces, then RST_STREAM (CANCEL)
 Other endpoints: GET /health -> 200 "ok"; anything unmatched -> 404 JSON.
 
-Usage: h2_server.py --corpus DIR --cert PEM --key PEM
+Usage: h2_server.py --corpus DIR (--cert PEM --key PEM | --plain)
                     [--host 127.0.0.1] [--port 0] [--port-file FILE] [--log FILE]
 Run with Debian's /usr/bin/python3 (python3-h2).
 """
@@ -36,6 +39,9 @@ import h2.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from llm_server import DROP_HEADERS, Corpus, decode_request_body, split_natural  # noqa: E402
+
+
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 
 class Stream:
@@ -62,8 +68,17 @@ class H2Conn:
         if data:
             self.tls.sendall(data)
 
-    def run(self):
-        self.conn.initiate_connection()
+    def run(self, upgrade=None):
+        """upgrade: (settings header, request headers, body) of an h2c upgrade."""
+        if upgrade:
+            settings, hdrs, body = upgrade
+            self.conn.initiate_upgrade_connection(settings_header=settings)
+            s = self.streams[1] = Stream(hdrs)
+            s.body += body
+            self.answer(1, s)
+            self.pump()
+        else:
+            self.conn.initiate_connection()
         self.flush()
         while True:
             data = self.tls.recv(65536)
@@ -164,9 +179,65 @@ class H2Conn:
                 time.sleep(delay)
 
 
+def read_h1_request(sock):
+    """An HTTP/1.1 request head and its content-length body, or None."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        more = sock.recv(65536)
+        if not more or len(data) > 1 << 20:
+            return None
+        data += more
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _ = lines[0].split(" ", 2)
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    want = int(hdrs.get("content-length") or 0)
+    while len(body) < want:
+        more = sock.recv(65536)
+        if not more:
+            return None
+        body += more
+    return method, target, hdrs, body[:want]
+
+
+def serve_plain(sock, corpus, log):
+    """h2c: prior knowledge (the preface first) or an HTTP/1.1 Upgrade."""
+    first = b""
+    while len(first) < 24 and H2_PREFACE.startswith(first):
+        more = sock.recv(24 - len(first), socket.MSG_PEEK | socket.MSG_WAITALL)
+        if not more:
+            return
+        first = more
+    if first == H2_PREFACE:
+        return H2Conn(sock, corpus, log).run()
+    req = read_h1_request(sock)
+    if req is None:
+        return
+    method, target, hdrs, body = req
+    upgrade = [t.strip().lower() for t in hdrs.get("upgrade", "").split(",")]
+    if "h2c" not in upgrade or "http2-settings" not in hdrs:
+        sock.sendall(b"HTTP/1.1 505 HTTP Version Not Supported\r\nContent-Length: 0\r\n"
+                     b"Connection: close\r\n\r\n")
+        return
+    sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                 b"Upgrade: h2c\r\n\r\n")
+    pseudo = {":method": method, ":path": target, ":scheme": "http",
+              ":authority": hdrs.get("host", "")}
+    rest = {k: v for k, v in hdrs.items()
+            if k not in ("host", "connection", "upgrade", "http2-settings")}
+    H2Conn(sock, corpus, log).run((hdrs["http2-settings"].encode(), {**pseudo, **rest}, body))
+
+
 def serve(sock, ctx, corpus, log):
     try:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if ctx is None:
+            sock.settimeout(60)
+            with sock:
+                return serve_plain(sock, corpus, log)
         with ctx.wrap_socket(sock, server_side=True) as tls:
             tls.settimeout(60)
             if tls.selected_alpn_protocol() != "h2":
@@ -182,14 +253,19 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
-    ap.add_argument("--cert", required=True)
-    ap.add_argument("--key", required=True)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--plain", action="store_true", help="cleartext h2c instead of TLS")
     ap.add_argument("--log", help="append an access log here")
     a = ap.parse_args()
+    if not a.plain and not (a.cert and a.key):
+        ap.error("--cert and --key are needed unless --plain")
 
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(a.cert, a.key)
-    ctx.set_alpn_protocols(["h2"])
+    ctx = None
+    if not a.plain:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.cert, a.key)
+        ctx.set_alpn_protocols(["h2"])
     corpus = Corpus(a.corpus)
     log = open(a.log, "a") if a.log else None
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -202,7 +278,8 @@ def main():
         with open(tmp, "w") as f:
             f.write("%d\n" % port)
         os.rename(tmp, a.port_file)  # appears atomically, complete
-    print("h2_server: https (h2) on %s:%d, %d vectors" % (a.host, port, len(corpus.vectors)),
+    print("h2_server: %s on %s:%d, %d vectors" % ("http (h2c)" if a.plain else "https (h2)",
+                                                  a.host, port, len(corpus.vectors)),
           file=sys.stderr, flush=True)
     try:
         while True:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mkcert.sh OUTDIR: make a throwaway CA (ca.pem, ca.key) and a server
 # certificate signed by it (server.pem, server.key) whose SANs cover the LLM
-# provider hosts the e2e tests redirect to 127.0.0.1. Nothing here is trusted
+# provider hosts the e2e tests redirect to 127.0.0.1, and llm.internal (a
+# self-hosted server no provider table knows). Nothing here is trusted
 # outside the tests: clients get the CA explicitly (curl --cacert, ssl context).
 set -euo pipefail
 out=${1:?usage: mkcert.sh OUTDIR}
@@ -20,6 +21,7 @@ sans=(
   DNS:openrouter.ai DNS:api.together.xyz DNS:api.together.ai
   DNS:api.cohere.com DNS:api.cohere.ai DNS:api.fireworks.ai DNS:api.perplexity.ai
   DNS:localhost IP:127.0.0.1 IP:::1
+  DNS:llm.internal
 )
 san=$(IFS=,; echo "${sans[*]}")
 

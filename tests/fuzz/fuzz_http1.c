@@ -92,8 +92,10 @@ static struct fz_digest run(int is_request, int no_body, uint8_t split, const ch
         int rc = llm_h1_feed(&h, p + off, k);
         if (r.verbose)
             fprintf(stderr, "feed %zu bytes at %zu: %d\n", k, off, rc);
-        if (rc < 0) {
-            *failed = 1;
+        /* a message that switches protocols ends HTTP/1.1 wherever it falls
+         * (mid-chunk: fewer bytes consumed; at a chunk end: the next feed fails) */
+        if (rc < 0 || llm_h1_upgraded(&h)) {
+            *failed = llm_h1_upgraded(&h) ? 2 : 1;
             break;
         }
         FZ_CHECK((size_t)rc == k, "fed %zu, consumed %d", k, rc);

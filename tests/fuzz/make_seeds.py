@@ -22,7 +22,7 @@ import subprocess
 import sys
 import zlib
 
-HARNESSES = ["http1", "h2", "sse", "ndjson", "eventstream", "dialects", "body", "tlshello",
+HARNESSES = ["http1", "h2", "h2peek", "sse", "ndjson", "eventstream", "dialects", "body", "tlshello",
              "record", "redact"]
 SEP = b"\n@@@@\n"  # fuzz_dialects.c: request body / response body
 
@@ -322,6 +322,27 @@ def seeds_h2(out, vecs):
     out.add("h2", "push-ping", bytes([0x02, 2]) + segs)
 
 
+def seeds_h2peek(out, vecs):
+    """First client bytes: HTTP/2 with prior knowledge, HTTP/1.1 offering h2c."""
+    settings = frame(4, 0, 0, struct.pack(">HI", 3, 100) + struct.pack(">HI", 4, 65535))
+    wu = frame(8, 0, 0, struct.pack(">I", 0xf0000))
+    prio = frame(2, 0, 3, struct.pack(">IB", 0, 200))
+    preface = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+    offer = (b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+             b"HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n")
+    for i, v in enumerate(vecs[:24]):
+        variant = i % 4
+        o, _ = h2_exchange(v, 1 + 2 * (i % 3), variant)
+        first = preface + settings + (wu if i % 2 else prio) + o
+        out.add("h2peek", "%s-v%d" % (v["_name"], variant), bytes([i % 4]) + first)
+    o, _ = h2_exchange(vecs[0], 3, 0)
+    out.add("h2peek", "upgrade-options", b"\x00" + b"OPTIONS * HTTP/1.1\r\nHost: 10.0.0.1\r\n" +
+            offer + b"\r\n" + preface + settings + o)
+    out.add("h2peek", "upgrade-body", b"\x00" + b"POST /upload HTTP/1.1\r\nHost: x\r\n" +
+            b"Content-Length: 5\r\n" + offer + b"\r\nhello" + preface + settings + o)
+    out.add("h2peek", "http1", b"\x00POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
 # --- dialects ---
 
 def route_for(v):
@@ -519,6 +540,7 @@ def main():
     seeds_framing(out, vecs)
     seeds_body(out, vecs)
     seeds_h2(out, vecs)
+    seeds_h2peek(out, vecs)
     seeds_dialects(out, vecs)
     seeds_tlshello(out)
     seeds_record(out, vecs)

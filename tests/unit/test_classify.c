@@ -18,7 +18,7 @@
 
 static int cls(const char *s, const char *sni)
 {
-    return llm_classify(s, strlen(s), sni);
+    return llm_classify(s, strlen(s), sni, NULL);
 }
 
 static void test_llm_paths(void **state)
@@ -91,8 +91,8 @@ static void test_not_http(void **state)
 
     (void)state;
     /* the first byte that cannot start a method ends the question */
-    assert_int_equal(llm_classify((const char *)tls_hello, 1, NULL), LLM_CLASS_OTHER);
-    assert_int_equal(llm_classify((const char *)tls_hello, sizeof(tls_hello), NULL),
+    assert_int_equal(llm_classify((const char *)tls_hello, 1, NULL, NULL), LLM_CLASS_OTHER);
+    assert_int_equal(llm_classify((const char *)tls_hello, sizeof(tls_hello), NULL, NULL),
                      LLM_CLASS_OTHER);
     assert_int_equal(cls("SSH-2.0-OpenSSH_9.2\r\n", NULL), LLM_CLASS_OTHER);
     assert_int_equal(cls("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", NULL), LLM_CLASS_OTHER);
@@ -100,7 +100,7 @@ static void test_not_http(void **state)
     assert_int_equal(cls("post /v1/chat/completions HTTP/1.1\r\n\r\n", NULL), LLM_CLASS_OTHER);
     /* even for an LLM host: bytes that are not HTTP are not ours */
     assert_int_equal(cls("\x16\x03\x01", "api.openai.com"), LLM_CLASS_OTHER);
-    assert_int_equal(llm_classify("", 0, "api.openai.com"), LLM_CLASS_MORE);
+    assert_int_equal(llm_classify("", 0, "api.openai.com", NULL), LLM_CLASS_MORE);
     /* a request line with no version */
     assert_int_equal(cls("GET /v1/chat/completions\r\n\r\n", NULL), LLM_CLASS_OTHER);
 }
@@ -120,16 +120,16 @@ static void test_every_prefix(void **state)
     for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
         size_t n = strlen(heads[i]);
         for (size_t k = 1; k < n; k++) {
-            int r = llm_classify(heads[i], k, NULL);
+            int r = llm_classify(heads[i], k, NULL, NULL);
             if (r != LLM_CLASS_MORE)
                 fail_msg("head %zu prefix %zu: %d, want MORE", i, k, r);
         }
-        assert_int_equal(llm_classify(heads[i], n, NULL), LLM_CLASS_LLM);
+        assert_int_equal(llm_classify(heads[i], n, NULL, NULL), LLM_CLASS_LLM);
     }
     /* non-LLM heads are OTHER only once complete, MORE before */
     const char *other = "GET /favicon.ico HTTP/1.1\r\nHost: example.org\r\n\r\n";
     for (size_t k = 1; k < strlen(other); k++)
-        assert_int_equal(llm_classify(other, k, NULL), LLM_CLASS_MORE);
+        assert_int_equal(llm_classify(other, k, NULL, NULL), LLM_CLASS_MORE);
     assert_int_equal(cls(other, NULL), LLM_CLASS_OTHER);
 }
 
@@ -144,9 +144,9 @@ static void test_head_limit(void **state)
     size_t sl = strlen(start);
     memcpy(big, start, sl);
     memset(big + sl, 'a', n - sl);
-    assert_int_equal(llm_classify(big, LLM_CLASS_HEAD_MAX - 1, NULL), LLM_CLASS_MORE);
-    assert_int_equal(llm_classify(big, LLM_CLASS_HEAD_MAX, NULL), LLM_CLASS_OTHER);
-    assert_int_equal(llm_classify(big, n, NULL), LLM_CLASS_OTHER);
+    assert_int_equal(llm_classify(big, LLM_CLASS_HEAD_MAX - 1, NULL, NULL), LLM_CLASS_MORE);
+    assert_int_equal(llm_classify(big, LLM_CLASS_HEAD_MAX, NULL, NULL), LLM_CLASS_OTHER);
+    assert_int_equal(llm_classify(big, n, NULL, NULL), LLM_CLASS_OTHER);
     free(big);
 }
 

@@ -174,7 +174,7 @@ static void fake_describe(uintptr_t key, struct llm_open_info *info)
 
 static int tap_setup(void **state)
 {
-    static const struct llm_tap_config cfg = {QMAX, fake_start};
+    static const struct llm_tap_config cfg = {QMAX, fake_start, NULL};
 
     (void)state;
     llm_tap_init(&cfg);

@@ -223,7 +223,7 @@ static struct seen *run(const char *dir, const char *name, int in_flight)
 
 int main(void)
 {
-    static const struct llm_tap_config cfg = {64 << 20, start_writer};
+    static const struct llm_tap_config cfg = {64 << 20, start_writer, NULL};
     char dir[] = "/tmp/llmops-tsan-XXXXXX";
     struct seen *s;
 
