@@ -17,8 +17,8 @@
 static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 #define H2_PREFACE_LEN 24
 
-static const char *const methods[] = {"POST ", "GET ", "PUT ", "PATCH ", "DELETE ",
-                                      "HEAD ", "OPTIONS "};
+static const char *const methods[] = {"POST ",   "GET ",  "PUT ",    "PATCH ",
+                                      "DELETE ", "HEAD ", "OPTIONS "};
 
 /* Could buf[0..len) be the start of "METHOD "? */
 static int method_prefix(const char *buf, size_t len)

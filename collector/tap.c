@@ -41,8 +41,8 @@ struct sni_set {
     char host[SNI_SET][256];
     unsigned n;
 };
-static struct sni_set ssl_seen;  /* hosts an SSL hook described */
-static struct sni_set reported;  /* hosts already reported not_observable */
+static struct sni_set ssl_seen; /* hosts an SSL hook described */
+static struct sni_set reported; /* hosts already reported not_observable */
 static pthread_mutex_t sni_mu = PTHREAD_MUTEX_INITIALIZER;
 
 struct tap_conn {
@@ -50,14 +50,14 @@ struct tap_conn {
     uintptr_t key;
     uint64_t id;
     int state;
-    int lost;     /* a push failed: tell the collector on the next one */
+    int lost; /* a push failed: tell the collector on the next one */
     int capture;
-    int cls;      /* the last classification (LLM_CLASS_MORE or _MORE_H2) */
+    int cls;          /* the last classification (LLM_CLASS_MORE or _MORE_H2) */
     int server_first; /* the server's bytes came before any of the client's */
-    char *head;   /* first outgoing bytes while unclassified */
+    char *head;       /* first outgoing bytes while unclassified */
     size_t hlen;
     int64_t t0_ns, t0_mono; /* when the first of those bytes was seen */
-    char *in_head; /* first incoming bytes while unclassified (HTTP/2 only) */
+    char *in_head;          /* first incoming bytes while unclassified (HTTP/2 only) */
     size_t in_len;
     int64_t in_ns, in_mono;
     struct llm_open_info info;

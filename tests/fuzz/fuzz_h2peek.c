@@ -56,14 +56,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (prc != LLM_EPARTIAL && prc != LLM_ENOMEM && rc != LLM_ENOMEM) {
             FZ_CHECK(prc == rc, "h2peek prefix %zu of %zu: %d, whole: %d", len, f.n, prc, rc);
             if (rc > 0)
-                FZ_CHECK(!strcmp(part.path, full.path) &&
-                             !strcmp(part.authority, full.authority) &&
+                FZ_CHECK(!strcmp(part.path, full.path) && !strcmp(part.authority, full.authority) &&
                              part.stream_id == full.stream_id,
                          "prefix %zu read another request", len);
         }
         if (pcls != LLM_CLASS_MORE && pcls != LLM_CLASS_MORE_H2)
-            FZ_CHECK(pcls == cls, "classify prefix %zu of %zu: %d, whole: %d", len, f.n, pcls,
-                     cls);
+            FZ_CHECK(pcls == cls, "classify prefix %zu of %zu: %d, whole: %d", len, f.n, pcls, cls);
     }
     return 0;
 }

@@ -44,9 +44,9 @@ static void putstr(struct bytes *b, const char *s)
 
 static void frame(struct bytes *b, int type, int flags, uint32_t sid, const void *p, size_t n)
 {
-    uint8_t h[9] = {(uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n, (uint8_t)type,
-                    (uint8_t)flags, (uint8_t)(sid >> 24), (uint8_t)(sid >> 16),
-                    (uint8_t)(sid >> 8), (uint8_t)sid};
+    uint8_t h[9] = {(uint8_t)(n >> 16),   (uint8_t)(n >> 8),   (uint8_t)n,
+                    (uint8_t)type,        (uint8_t)flags,      (uint8_t)(sid >> 24),
+                    (uint8_t)(sid >> 16), (uint8_t)(sid >> 8), (uint8_t)sid};
     put(b, h, 9);
     put(b, p, n);
 }
@@ -89,9 +89,18 @@ static const char resp_body[] =
 static void client_start(struct bytes *b, const char *path, const char *authority, size_t *hend)
 {
     nghttp2_hd_deflater *d;
-    const char *const kv[] = {":method",      "POST",          ":scheme",      "https",
-                              ":path",        path,            ":authority",   authority,
-                              "content-type", "application/json", "authorization", "Bearer sk-x",
+    const char *const kv[] = {":method",
+                              "POST",
+                              ":scheme",
+                              "https",
+                              ":path",
+                              path,
+                              ":authority",
+                              authority,
+                              "content-type",
+                              "application/json",
+                              "authorization",
+                              "Bearer sk-x",
                               NULL};
 
     assert_int_equal(nghttp2_hd_deflate_new(&d, 4096), 0);
@@ -170,9 +179,12 @@ static void test_peek_continuation(void **state)
     static struct bytes b;
     nghttp2_hd_deflater *d;
     uint8_t blk[4096], pay[4200];
-    const char *const kv[] = {":method", "POST", ":scheme", "http", ":path", "/api/chat",
-                              ":authority", "127.0.0.1:11434", "x-pad",
-                              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", NULL};
+    const char *const kv[] = {":method",    "POST",
+                              ":scheme",    "http",
+                              ":path",      "/api/chat",
+                              ":authority", "127.0.0.1:11434",
+                              "x-pad",      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                              NULL};
     struct llm_h2peek pk;
     size_t n, a, c;
 
@@ -184,7 +196,7 @@ static void test_peek_continuation(void **state)
     b.n = 0;
     putstr(&b, PREFACE);
     frame(&b, 4, 0, 0, "", 0);
-    pay[0] = 3; /* pad length */
+    pay[0] = 3;            /* pad length */
     memset(pay + 1, 0, 5); /* stream dependency and weight */
     memcpy(pay + 6, blk, a);
     memset(pay + 6 + a, 0, 3);
@@ -211,8 +223,8 @@ static void test_peek_too_big(void **state)
 
     (void)state;
     memset(big, 'q', sizeof(big) - 1);
-    const char *const kv[] = {":method", "POST", ":path", "/v1/chat/completions", "x-big", big,
-                              NULL};
+    const char *const kv[] = {":method", "POST", ":path", "/v1/chat/completions",
+                              "x-big",   big,    NULL};
     static uint8_t blk[sizeof(big) + 100];
     assert_int_equal(nghttp2_hd_deflate_new(&d, 4096), 0);
     size_t n = block(d, blk, sizeof(blk), kv);
@@ -226,14 +238,16 @@ static void test_peek_too_big(void **state)
 /* --- the h2c upgrade --- */
 
 #define UPGRADE_HDRS                                                                               \
-    "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n"
+    "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: "                      \
+    "AAMAAABkAAQCAAAAAAIAAAAA\r\n"
 
 static void test_upgrade_classify(void **state)
 {
     static struct bytes b;
     nghttp2_hd_deflater *d;
-    const char *const kv[] = {":method", "POST", ":scheme", "http", ":path",
-                              "/v1/chat/completions", ":authority", "10.1.2.3:8000", NULL};
+    const char *const kv[] = {":method",    "POST",          ":scheme",
+                              "http",       ":path",         "/v1/chat/completions",
+                              ":authority", "10.1.2.3:8000", NULL};
     const char *opt = "OPTIONS * HTTP/1.1\r\nHost: 10.1.2.3:8000\r\n" UPGRADE_HDRS "\r\n";
 
     (void)state;
@@ -257,7 +271,8 @@ static void test_upgrade_classify(void **state)
                      LLM_CLASS_OTHER);
     /* a body is skipped by its length before the preface is looked for */
     b.n = 0;
-    putstr(&b, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n" UPGRADE_HDRS "\r\nhello");
+    putstr(&b,
+           "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n" UPGRADE_HDRS "\r\nhello");
     assert_int_equal(llm_classify(b.p, b.n, NULL, llm_h2peek_request), LLM_CLASS_MORE_H2);
     putstr(&b, "PRI * HTTP/2.0\r\n");
     assert_int_equal(llm_classify(b.p, b.n, NULL, llm_h2peek_request), LLM_CLASS_MORE_H2);
@@ -274,8 +289,8 @@ static void server_after_101(struct bytes *b, uint32_t sid)
     char cl[16];
 
     snprintf(cl, sizeof(cl), "%zu", strlen(resp_body));
-    const char *const ok[] = {":status", "200", "content-type", "application/json",
-                              "content-length", cl, NULL};
+    const char *const ok[] = {
+        ":status", "200", "content-type", "application/json", "content-length", cl, NULL};
     const char *const nf[] = {":status", "404", "content-length", "0", NULL};
     assert_int_equal(nghttp2_hd_deflate_new(&d, 4096), 0);
     putstr(b, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
@@ -338,9 +353,17 @@ static void test_upgrade_options(void **state)
 {
     static struct bytes out, in;
     nghttp2_hd_deflater *d;
-    const char *const kv[] = {":method", "POST", ":scheme", "http", ":path",
-                              "/v1/chat/completions", ":authority", "127.0.0.1:8000",
-                              "content-type", "application/json", NULL};
+    const char *const kv[] = {":method",
+                              "POST",
+                              ":scheme",
+                              "http",
+                              ":path",
+                              "/v1/chat/completions",
+                              ":authority",
+                              "127.0.0.1:8000",
+                              "content-type",
+                              "application/json",
+                              NULL};
     struct llm_feeder f;
 
     (void)state;
