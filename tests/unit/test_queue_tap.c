@@ -3,7 +3,10 @@
  * describe hook, the start hook (called once, given the queue), the exact
  * message sequence (OPEN, accumulated head, IN, CLOSE) and its ordering,
  * OTHER passthrough, close and key reuse, a queue-full drop flagging the
- * next message with LLM_MSG_F_LOST, start failure, and llm_tap_atfork_child. */
+ * next message with LLM_MSG_F_LOST, start failure, llm_tap_atfork_child, and
+ * HTTP/2 no SNI names: the core's reader loaded once, on the preface; the
+ * server's SETTINGS kept when they come first (and when they only looked
+ * like SETTINGS, dropped); a first request that is not ours passed through. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,10 +15,12 @@
 
 #include "classify.h"
 #include "err.h"
+#include "h2peek.h"
 #include "queue.h"
 #include "tap.h"
 #include "util.h"
 
+#include <nghttp2/nghttp2.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,9 +177,17 @@ static void fake_describe(uintptr_t key, struct llm_open_info *info)
     snprintf(info->sni, sizeof(info->sni), "%s", describe_sni);
 }
 
+static int peek_loads;
+
+static llm_h2peek_fn fake_load_h2peek(void)
+{
+    peek_loads++;
+    return llm_h2peek_request;
+}
+
 static int tap_setup(void **state)
 {
-    static const struct llm_tap_config cfg = {QMAX, fake_start, NULL};
+    static const struct llm_tap_config cfg = {QMAX, fake_start, fake_load_h2peek};
 
     (void)state;
     llm_tap_init(&cfg);
@@ -561,6 +574,89 @@ const char *__lsan_default_suppressions(void)
     return "leak:test_tap_atfork_child\n";
 }
 
+/* ---------------------------------------------------- HTTP/2, no SNI */
+
+static const char PREFACE[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+static const char SETTINGS[] = "\0\0\6\4\0\0\0\0\0\0\3\0\0\0\x64"; /* MAX_CONCURRENT 100 */
+static const char SETTINGS_ACK[] = "\0\0\0\4\1\0\0\0\0";
+
+/* A HEADERS frame (stream 1) for POST path, coded by a fresh HPACK deflater. */
+static size_t headers_frame(char *out, size_t cap, const char *path)
+{
+    nghttp2_hd_deflater *d;
+    nghttp2_nv nv[] = {
+        {(uint8_t *)":method", (uint8_t *)"POST", 7, 4, 0},
+        {(uint8_t *)":scheme", (uint8_t *)"http", 7, 4, 0},
+        {(uint8_t *)":path", (uint8_t *)path, 5, strlen(path), 0},
+        {(uint8_t *)":authority", (uint8_t *)"10.0.0.7:8000", 10, 13, 0},
+    };
+    assert_int_equal(nghttp2_hd_deflate_new(&d, 4096), 0);
+    ssize_t n = nghttp2_hd_deflate_hd(d, (uint8_t *)out + 9, cap - 9, nv, 4);
+    nghttp2_hd_deflate_del(d);
+    assert_true(n > 0 && n < 256);
+    memcpy(out, "\0\0\0\1\4\0\0\0\1", 9);
+    out[2] = (char)n;
+    return (size_t)n + 9;
+}
+
+static void test_tap_h2_no_sni(void **state)
+{
+    char hf[300], head[400];
+    size_t hn = headers_frame(hf, sizeof(hf), "/v1/chat/completions");
+    struct llm_msg *list, *m;
+    size_t n;
+
+    (void)state;
+    /* the server's SETTINGS before the client said anything: kept */
+    assert_int_equal(llm_tap_data(7, LLM_DIR_IN, SETTINGS, 15, LLM_CAPTURE_OPENSSL, fake_describe),
+                     0);
+    assert_int_equal(llm_tap_data(7, LLM_DIR_OUT, PREFACE, 24, LLM_CAPTURE_OPENSSL, fake_describe),
+                     0);
+    assert_true(peek_loads <= 1); /* loaded once per process, at the first preface */
+    assert_int_equal(
+        llm_tap_data(7, LLM_DIR_IN, SETTINGS_ACK, 9, LLM_CAPTURE_OPENSSL, fake_describe), 0);
+    assert_int_equal(start_calls, 0);
+    assert_int_equal(llm_tap_data(7, LLM_DIR_OUT, hf, hn, LLM_CAPTURE_OPENSSL, fake_describe), 0);
+    assert_int_equal(start_calls, 1);
+    assert_int_equal(llm_tap_watched(7), 1);
+    list = drain();
+    assert_int_equal(count(list), 3);
+    m = list;
+    check_msg(m, m->conn, LLM_MSG_OPEN, NULL, 0, 0);
+    memcpy(head, PREFACE, 24);
+    memcpy(head + 24, hf, hn);
+    check_msg(m->next, m->conn, LLM_MSG_OUT, head, 24 + hn, 0);
+    memcpy(head, SETTINGS, 15);
+    memcpy(head + 15, SETTINGS_ACK, 9);
+    check_msg(m->next->next, m->conn, LLM_MSG_IN, head, 24, 0);
+    llm_msg_free_list(list);
+
+    /* a first request that is no LLM call: passed through, nothing queued */
+    n = headers_frame(hf, sizeof(hf), "/index.html");
+    memcpy(head, PREFACE, 24);
+    memcpy(head + 24, hf, n);
+    assert_int_equal(llm_tap_data(8, LLM_DIR_IN, SETTINGS, 15, LLM_CAPTURE_SOCKET, fake_describe),
+                     0);
+    assert_int_equal(llm_tap_data(8, LLM_DIR_OUT, head, 24 + n, LLM_CAPTURE_SOCKET, fake_describe),
+                     LLM_TAP_PASS);
+    assert_null(drain());
+
+    /* HTTP/1.1 after bytes that only looked like SETTINGS: those are dropped */
+    assert_int_equal(llm_tap_data(9, LLM_DIR_IN, SETTINGS, 15, LLM_CAPTURE_SOCKET, fake_describe),
+                     0);
+    llm_tap_data(9, LLM_DIR_OUT, REQ, sizeof(REQ) - 1, LLM_CAPTURE_SOCKET, fake_describe);
+    list = drain();
+    assert_int_equal(count(list), 2);
+    check_msg(list->next, list->conn, LLM_MSG_OUT, REQ, sizeof(REQ) - 1, 0);
+    llm_msg_free_list(list);
+
+    /* a server that speaks first with anything else: not ours */
+    assert_int_equal(
+        llm_tap_data(10, LLM_DIR_IN, "SSH-2.0-x\r\n", 11, LLM_CAPTURE_SOCKET, fake_describe),
+        LLM_TAP_PASS);
+    assert_int_equal(peek_loads, 1);
+}
+
 #define TAP_TEST(f) cmocka_unit_test_setup_teardown(f, tap_setup, tap_teardown)
 
 int main(void)
@@ -578,6 +674,7 @@ int main(void)
         TAP_TEST(test_tap_start_failure),
         TAP_TEST(test_tap_disable),
         TAP_TEST(test_tap_atfork_child),
+        TAP_TEST(test_tap_h2_no_sni),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
