@@ -1,7 +1,8 @@
 /* _exit and _Exit skip atexit handlers, so a program that ends with them
  * (Python's os._exit in a forked worker, shells after a failed exec) would
  * lose the records still in the queue. The hook gives the collector the
- * same bounded flush as exit() does, then ends the process for real.
+ * same bounded flush a normal process end gets (the atexit handler), then
+ * ends the process for real.
  * Runs on whichever app thread exits. */
 #include "shim.h"
 
