@@ -400,6 +400,46 @@ static void test_oversized_head(void **state)
     free(s);
 }
 
+/* A message that switches protocols ends HTTP/1.1 where it ends: the bytes
+ * after it are not consumed, later feeds fail, and a restart (an upgrade
+ * the server declined) parses HTTP/1.1 again. */
+static void test_upgrade(void **state)
+{
+    static const char resp[] = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\n"
+                               "Upgrade: h2c\r\n\r\n";
+    static const char req[] =
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings"
+        "\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n";
+    char buf[512];
+    struct llm_h1 h;
+    struct rec r;
+
+    (void)state;
+    memset(&r, 0, sizeof(r));
+    llm_buf_init(&r.log, 4096);
+    llm_h1_init(&h, 0, &cbs, &r);
+    snprintf(buf, sizeof(buf), "%s%s", resp, "\0\0\0\4\0\0\0\0\0");
+    assert_int_equal(llm_h1_feed(&h, buf, sizeof(resp) - 1 + 9), (int)sizeof(resp) - 1);
+    assert_int_equal(llm_h1_upgraded(&h), 1);
+    assert_int_equal(llm_h1_feed(&h, "x", 1), LLM_EPARSE);
+    llm_h1_free(&h);
+    /* ending exactly at the end of the bytes: only the flag says so */
+    llm_h1_init(&h, 0, &cbs, &r);
+    assert_int_equal(llm_h1_feed(&h, resp, sizeof(resp) - 1), (int)sizeof(resp) - 1);
+    assert_int_equal(llm_h1_upgraded(&h), 1);
+    llm_h1_free(&h);
+    /* a request offering an upgrade, then (declined) the next request */
+    llm_h1_init(&h, 1, &cbs, &r);
+    assert_int_equal(llm_h1_feed(&h, req, sizeof(req) - 1), (int)sizeof(req) - 1);
+    assert_int_equal(llm_h1_upgraded(&h), 1);
+    llm_h1_restart(&h);
+    assert_int_equal(llm_h1_upgraded(&h), 0);
+    assert_int_equal(llm_h1_feed(&h, "GET /b HTTP/1.1\r\n\r\n", 19), 19);
+    assert_int_equal(r.heads, 4);
+    llm_h1_free(&h);
+    llm_buf_free(&r.log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +454,7 @@ int main(void)
         cmocka_unit_test(test_header_lookup),
         cmocka_unit_test(test_too_many_headers),
         cmocka_unit_test(test_oversized_head),
+        cmocka_unit_test(test_upgrade),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
