@@ -224,6 +224,8 @@ clear:
 
 static void *run(void *arg)
 {
+    uint64_t dropped;
+
     (void)arg;
     if (w.thread_init)
         w.thread_init(); /* our own I/O must never be tapped */
@@ -241,8 +243,11 @@ static void *run(void *arg)
     }
     llm_conns_close_all(&w.conns, "process_exit", llm_now_ns(), llm_mono_ns());
     flush();
-    if (w.q->dropped)
-        llm_log("%llu messages dropped (queue full)", (unsigned long long)w.q->dropped);
+    pthread_mutex_lock(&w.q->mu); /* counted by pushing threads under it */
+    dropped = w.q->dropped;
+    pthread_mutex_unlock(&w.q->mu);
+    if (dropped)
+        llm_log("%llu messages dropped (queue full)", (unsigned long long)dropped);
     pthread_mutex_lock(&w.mu);
     w.finished = 1;
     pthread_cond_broadcast(&w.cv);
@@ -321,8 +326,11 @@ void llm_writer_stop(int timeout_ms)
         llm_log("collector did not finish within %d ms; leaving it", timeout_ms);
         return;
     }
+    /* exit() on one thread and _exit() on another both get here: both
+     * waited for the flush above, one of them reaps */
+    if (!__atomic_exchange_n(&w.running, 0, __ATOMIC_ACQ_REL))
+        return;
     pthread_join(w.thread, NULL);
-    w.running = 0;
     llm_store_close(w.store);
     w.store = NULL;
     proc_free(&w.proc);

@@ -33,22 +33,33 @@ static uint8_t *fd_tracked;
 #define FD_WATCH 1
 #define FD_PASS 2
 
+/* An fd may be used from several threads: its byte is read and written
+ * with relaxed atomics (plain byte moves on x86, and no data race). */
+static inline uint8_t fd_state(const uint8_t *t, int fd)
+{
+    return __atomic_load_n(&t[fd], __ATOMIC_RELAXED);
+}
+
+static inline void fd_set_state(uint8_t *t, int fd, uint8_t v)
+{
+    __atomic_store_n(&t[fd], v, __ATOMIC_RELAXED);
+}
+
 static inline int tracked(int fd)
 {
     uint8_t *t = __atomic_load_n(&fd_tracked, __ATOMIC_ACQUIRE);
-    return t && (unsigned)fd < FD_MAX && t[fd];
+    return t && (unsigned)fd < FD_MAX && fd_state(t, fd);
 }
 
 static inline int watched(int fd)
 {
     uint8_t *t = __atomic_load_n(&fd_tracked, __ATOMIC_ACQUIRE);
-    return t && (unsigned)fd < FD_MAX && t[fd] == FD_WATCH;
+    return t && (unsigned)fd < FD_MAX && fd_state(t, fd) == FD_WATCH;
 }
 
 static void resolve(void)
 {
-    if (__builtin_expect(!real_libc.sendmsg, 0))
-        llm_real_resolve_libc();
+    llm_real_libc_ready();
 }
 
 static void describe_fd(uintptr_t key, struct llm_open_info *info)
@@ -72,7 +83,7 @@ static void tap(int fd, int dir, const void *buf, size_t n)
     /* once the tap has ruled the connection out, later calls on this fd
      * cost what any other fd costs */
     if (llm_tap_data(FD_KEY(fd), dir, buf, n, LLM_CAPTURE_SOCKET, describe_fd) == LLM_TAP_PASS)
-        fd_tracked[fd] = FD_PASS;
+        fd_set_state(__atomic_load_n(&fd_tracked, __ATOMIC_ACQUIRE), fd, FD_PASS);
     errno = saved;
 }
 
@@ -105,15 +116,15 @@ static void track(int fd)
             munmap(m, FD_MAX);
         t = __atomic_load_n(&fd_tracked, __ATOMIC_ACQUIRE);
     }
-    if (t[fd]) /* the fd was reused behind our back (close_range, dup2) */
+    if (fd_state(t, fd)) /* the fd was reused behind our back (close_range, dup2) */
         llm_tap_close(FD_KEY(fd));
-    t[fd] = FD_WATCH;
+    fd_set_state(t, fd, FD_WATCH);
 }
 
 static void untrack(int fd)
 {
     int saved = errno;
-    fd_tracked[fd] = 0;
+    fd_set_state(__atomic_load_n(&fd_tracked, __ATOMIC_ACQUIRE), fd, 0);
     llm_tap_close(FD_KEY(fd));
     errno = saved;
 }

@@ -88,6 +88,7 @@ void llm_real_resolve_ssl(void)
 }
 
 struct llm_real_libc real_libc;
+int llm_real_libc_done;
 static pthread_once_t libc_once = PTHREAD_ONCE_INIT;
 
 static void resolve_libc(void)
@@ -109,6 +110,7 @@ static void resolve_libc(void)
     R(__recv_chk);
     R(__recvfrom_chk);
 #undef R
+    __atomic_store_n(&llm_real_libc_done, 1, __ATOMIC_RELEASE);
 }
 
 void llm_real_resolve_libc(void)

@@ -85,6 +85,15 @@ static inline void llm_real_ssl_ready(void)
         llm_real_resolve_ssl();
 }
 void llm_real_resolve_libc(void);
+extern int llm_real_libc_done;
+
+/* The socket hooks' fast path: one load once resolution has happened (every
+ * entry of real_libc is then visible to this thread). */
+static inline void llm_real_libc_ready(void)
+{
+    if (__builtin_expect(!__atomic_load_n(&llm_real_libc_done, __ATOMIC_ACQUIRE), 0))
+        llm_real_resolve_libc();
+}
 void llm_real_resolve_curl(void);
 
 #endif

@@ -7,7 +7,8 @@
  * with a timeout; then the store must hold exactly one record per LLM call,
  * with each call's own model and token counts. Then the same again with
  * the writer stopped while the threads are still reporting (an exit with
- * calls in flight): every record that made it must decode, none twice.
+ * calls in flight, stopped from two threads at once, as exit() and _exit()
+ * racing would): every record that made it must decode, none twice.
  *
  * Built with ThreadSanitizer under LLMOPS_TSAN (`make test-tsan`, test
  * tsan_writer), where a data race fails it; in every other build it runs as
@@ -174,6 +175,13 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 
 /* Runs the threads with a fresh tap and store in dir/name; in_flight: stop
  * the writer while they still report. Returns what the store holds. */
+static void *stop_writer(void *arg)
+{
+    (void)arg;
+    llm_writer_stop(20000);
+    return NULL;
+}
+
 static struct seen *run(const char *dir, const char *name, int in_flight)
 {
     char db[128];
@@ -196,7 +204,11 @@ static struct seen *run(const char *dir, const char *name, int in_flight)
             usleep(1000);
             llm_tap_get_stats(&st);
         } while (st.conns_llm < THREADS * CALLS / 4);
+        /* exit() on one thread while another calls _exit(): two stops */
+        pthread_t stopper;
+        pthread_create(&stopper, NULL, stop_writer, NULL);
         llm_writer_stop(20000);
+        pthread_join(stopper, NULL);
     }
     for (int t = 0; t < THREADS; t++)
         pthread_join(th[t], NULL);
