@@ -7,7 +7,8 @@
 #   E2E_KEEP=1    keep the temp dir (certs, server log, stores, outputs) for debugging
 #
 # After sourcing: $E2E_TMP (removed on exit), $PY (Debian python3), $CORPUS.
-# make_certs -> $CA; start_server tls|plain -> $PORT; with_shim DB cmd...;
+# make_certs -> $CA; start_server tls|plain -> $PORT; start_h2 tls|plain -> $PORT;
+# with_shim DB cmd...;
 # export_ndjson DB > FILE; same_output NAME cmd... (runs cmd without and with the shim).
 
 set -euo pipefail
@@ -87,6 +88,28 @@ start_server() {
     sleep 0.05
   done
   [[ -s $pf ]] || fail "server did not start within 10 s"
+  PORT=$(<"$pf")
+}
+
+# start_h2 tls|plain: the HTTP/2 replay server (h2_server.py; plain = h2c)
+# on a free loopback port, in $PORT; stopped at exit like start_server's.
+start_h2() {
+  local pf=$E2E_TMP/h2.${1:-tls}.port args=(--plain) i pid
+  if [[ ${1:-tls} != plain ]]; then
+    [[ -n $CA ]] || make_certs
+    args=(--cert "$E2E_TMP/certs/server.pem" --key "$E2E_TMP/certs/server.key")
+  fi
+  rm -f "$pf"
+  "$PY" "$E2E_DIR/h2_server.py" --corpus "$CORPUS" --host 127.0.0.1 --port 0 --port-file "$pf" \
+    --log "$E2E_TMP/server.log" "${args[@]}" 2>>"$E2E_TMP/server.err" &
+  pid=$!
+  SERVER_PIDS+=("$pid")
+  for ((i = 0; i < 200; i++)); do
+    [[ -s $pf ]] && break
+    kill -0 "$pid" 2>/dev/null || { cat "$E2E_TMP/server.err" >&2; fail "h2 server died"; }
+    sleep 0.05
+  done
+  [[ -s $pf ]] || fail "h2 server (${1:-tls}) did not start within 10 s"
   PORT=$(<"$pf")
 }
 

@@ -10,20 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_shim
 make_certs
 
-# The h2 replay server on a free loopback port (lib.sh's stop_server ends it).
-pf=$E2E_TMP/server.port
-"$PY" "$E2E_DIR/h2_server.py" --corpus "$CORPUS" --host 127.0.0.1 --port 0 --port-file "$pf" \
-  --cert "$E2E_TMP/certs/server.pem" --key "$E2E_TMP/certs/server.key" \
-  --log "$E2E_TMP/server.log" 2>>"$E2E_TMP/server.err" &
-SERVER_PID=$!
-SERVER_PIDS+=("$SERVER_PID")
-for ((i = 0; i < 200; i++)); do
-  [[ -s $pf ]] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$E2E_TMP/server.err" >&2; fail "server died"; }
-  sleep 0.05
-done
-[[ -s $pf ]] || fail "h2 server did not start within 10 s"
-PORT=$(<"$pf")
+start_h2 tls
 
 DB=$E2E_TMP/db
 KEY=$(random_key)

@@ -14,21 +14,6 @@ require_shim
 make_certs
 command -v nghttp >/dev/null || fail "nghttp (Debian nghttp2-client) is not installed"
 
-start_h2() { # start_h2 plain|tls -> $PORT
-  local pf=$E2E_TMP/h2.$1.port args=(--plain) i pid
-  [[ $1 == plain ]] || args=(--cert "$E2E_TMP/certs/server.pem" --key "$E2E_TMP/certs/server.key")
-  "$PY" "$E2E_DIR/h2_server.py" --corpus "$CORPUS" --host 127.0.0.1 --port 0 --port-file "$pf" \
-    --log "$E2E_TMP/server.log" "${args[@]}" 2>>"$E2E_TMP/server.err" &
-  pid=$!
-  SERVER_PIDS+=("$pid")
-  for ((i = 0; i < 200; i++)); do
-    [[ -s $pf ]] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$E2E_TMP/server.err" >&2; fail "h2 server died"; }
-    sleep 0.05
-  done
-  [[ -s $pf ]] || fail "h2 server ($1) did not start within 10 s"
-  PORT=$(<"$pf")
-}
 start_h2 plain
 PLAIN=$PORT
 start_h2 tls
