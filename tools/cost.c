@@ -382,6 +382,20 @@ static double rate(double r, double fallback)
     return isnan(r) ? fallback : r;
 }
 
+void llm_cost_fields(unsigned char want[LLM_F__COUNT])
+{
+    /* keep in step with llm_cost_of, get_count and one_hour_writes */
+    static const enum llm_field read[] = {
+        LLM_F_TIMESTAMP,          LLM_F_PROVIDER,      LLM_F_MODEL,
+        LLM_F_INPUT_TOKENS,       LLM_F_OUTPUT_TOKENS, LLM_F_CACHE_READ_TOKENS,
+        LLM_F_CACHE_WRITE_TOKENS, LLM_F_USAGE_RAW,
+    };
+
+    for (size_t i = 0; i < sizeof(read) / sizeof(read[0]); i++)
+        want[read[i]] = 1;
+}
+
+/* A field read here must be marked by llm_cost_fields too (see there). */
 enum llm_cost_result llm_cost_of(json_t *rec, double *usd)
 {
     int64_t in, out, cr, cw, cw1h = 0, uncached, us;

@@ -5,6 +5,8 @@
 #ifndef LLM_COST_H
 #define LLM_COST_H
 
+#include "record.h"
+
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,6 +58,9 @@ enum llm_cost_result {
     LLM_COST_NO_PRICE, /* the table has no entry for the call */
 };
 
+/* Marks (sets to 1) the fields llm_cost_of reads: what a decoded record
+ * must carry to be priced (see record_json.h). */
+void llm_cost_fields(unsigned char want[LLM_F__COUNT]);
 /* Prices a decoded record (see the rules in cost.c). */
 enum llm_cost_result llm_cost_of(json_t *rec, double *usd);
 /* Sets rec's cost_usd to its price, or null. Never fails the caller:

@@ -2,7 +2,9 @@
  * in one of several formats. This file is the driver: it opens the store and
  * the output, runs one filtered scan and hands each record, decoded by
  * llm_record_to_json() (every schema field, in schema order, null where
- * unknown), to the chosen exporter (export_*.c).
+ * unknown) and priced, to the chosen exporter (export_*.c). The JSON
+ * exporters take the record's JSON text instead, written from its msgpack
+ * by record_json.c (only the fields filters and price read are decoded).
  * Records stream from one read transaction, so the export is one consistent
  * snapshot even while writers keep adding, and only one record is in memory.
  * A named output file of a stream format is written under a temporary name
@@ -12,6 +14,7 @@
 #include "cost.h"
 #include "err.h"
 #include "filter.h"
+#include "record_json.h"
 #include "store.h"
 
 #include <errno.h>
@@ -148,6 +151,37 @@ static int put_row(void *arg, const void *key, size_t klen, json_t *rec)
     return rc;
 }
 
+static int put_text(void *arg, const void *key, size_t klen, struct llm_rjson *rj)
+{
+    struct llm_export *x = arg;
+    const struct llm_exporter *e = exporter(x->o->format);
+    const char *text;
+    size_t n;
+    int rc;
+
+    /* x->ulid stays unset: the text exporters do not use it */
+    llm_cost_fill(rj->rec); /* as put_row; the text carries this cost_usd */
+    rc = llm_rjson_text(rj, &text, &n);
+    if (rc)
+        llm_cli_key_name(key, klen, x->what, sizeof(x->what));
+    else
+        rc = e->text_row(x, text, n);
+    x->rows++;
+    return rc;
+}
+
+static int scan_text(struct llm_export *x, struct llm_store *s)
+{
+    struct llm_rjson rj;
+    int rc;
+
+    llm_rjson_init(&rj);
+    llm_cost_fields(rj.want);
+    rc = llm_filter_scan_text(s, x->o->filter, &rj, put_text, x, x->what, sizeof(x->what));
+    llm_rjson_free(&rj);
+    return rc;
+}
+
 static int run(struct llm_export *x, struct llm_store *s, const struct llm_exporter *e)
 {
     int rc = e->begin(x), end_rc;
@@ -155,7 +189,10 @@ static int run(struct llm_export *x, struct llm_store *s, const struct llm_expor
     if (rc)
         return rc;
     snprintf(x->what, sizeof(x->what), "read database %s", x->o->db);
-    rc = llm_filter_scan(s, x->o->filter, put_row, x, x->what, sizeof(x->what));
+    if (e->text_row)
+        rc = scan_text(x, s);
+    else
+        rc = llm_filter_scan(s, x->o->filter, put_row, x, x->what, sizeof(x->what));
     end_rc = e->end(x, rc != 0); /* after a failure it keeps x->what as it is */
     return rc ? rc : end_rc;
 }

@@ -31,8 +31,11 @@ struct llm_exporter {
     int stream; /* 1: writes bytes to x->fp (--out FILE is replaced atomically);
                  * 0: opens --out itself */
     int (*begin)(struct llm_export *x);
-    int (*row)(struct llm_export *x, json_t *rec);
+    int (*row)(struct llm_export *x, json_t *rec); /* the record decoded and priced */
     int (*end)(struct llm_export *x, int failed);
+    /* instead of row: the record as JSON text (record_json.h), the bytes
+     * json_dumpb makes of what row gets, without decoding the whole record */
+    int (*text_row)(struct llm_export *x, const char *text, size_t n);
 };
 
 extern const struct llm_exporter llm_exporter_ndjson, llm_exporter_json, llm_exporter_csv,

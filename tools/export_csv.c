@@ -107,4 +107,4 @@ static int csv_end(struct llm_export *x, int failed)
     return 0;
 }
 
-const struct llm_exporter llm_exporter_csv = {1, csv_begin, csv_row, csv_end};
+const struct llm_exporter llm_exporter_csv = {1, csv_begin, csv_row, csv_end, NULL};

@@ -52,4 +52,4 @@ static int pg_end(struct llm_export *x, int failed)
     return rc;
 }
 
-const struct llm_exporter llm_exporter_postgres = {0, pg_begin, pg_row, pg_end};
+const struct llm_exporter llm_exporter_postgres = {0, pg_begin, pg_row, pg_end, NULL};

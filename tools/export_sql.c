@@ -176,4 +176,4 @@ static int sql_end(struct llm_export *x, int failed)
     return rc;
 }
 
-const struct llm_exporter llm_exporter_sql = {1, sql_begin, sql_row, sql_end};
+const struct llm_exporter llm_exporter_sql = {1, sql_begin, sql_row, sql_end, NULL};

@@ -146,4 +146,4 @@ static int sqlite_end(struct llm_export *x, int failed)
     return rc;
 }
 
-const struct llm_exporter llm_exporter_sqlite = {0, sqlite_begin, sqlite_row, sqlite_end};
+const struct llm_exporter llm_exporter_sqlite = {0, sqlite_begin, sqlite_row, sqlite_end, NULL};

@@ -7,12 +7,15 @@
  * llm_store_scan. Within the boundary milliseconds the record's own
  * microsecond timestamp decides, so the result is exact to the microsecond.
  * The other filters need the decoded record and are checked per record.
- * A filtered field that is null never matches. */
+ * A filtered field that is null never matches. The text scan (NDJSON/JSON
+ * export) decodes only the fields the filters and the price read, and the
+ * record is then written from its msgpack (record_json.c). */
 #include "filter.h"
 #include "cli.h"
 #include "err.h"
 #include "progress.h"
 #include "record.h"
+#include "record_json.h"
 #include "store.h"
 #include "util.h"
 
@@ -160,6 +163,8 @@ static int latency_match(const struct llm_filter *f, json_t *rec)
            (!f->has_max_latency || ms <= f->max_latency);
 }
 
+/* A field read here must be marked by llm_filter_fields too: the JSON
+ * exports and tail hand over records with only the marked fields decoded. */
 int llm_filter_match(const struct llm_filter *f, json_t *rec)
 {
     for (int i = 0; i < LLM_FILTER_NEQ; i++) {
@@ -179,6 +184,21 @@ int llm_filter_match(const struct llm_filter *f, json_t *rec)
     return 1;
 }
 
+void llm_filter_fields(const struct llm_filter *f, unsigned char want[LLM_F__COUNT])
+{
+    for (int i = 0; i < LLM_FILTER_NEQ; i++) {
+        int k = llm_field_lookup(eq_opts[i].field, strlen(eq_opts[i].field));
+        if (f->eq[i] && k >= 0)
+            want[k] = 1;
+    }
+    if (f->has_since || f->has_until)
+        want[LLM_F_TIMESTAMP] = 1;
+    if (f->has_min_tokens || f->has_max_tokens)
+        want[LLM_F_INPUT_TOKENS] = want[LLM_F_OUTPUT_TOKENS] = 1;
+    if (f->has_min_latency || f->has_max_latency)
+        want[LLM_F_LATENCY_MS] = 1;
+}
+
 /* The key of the first record at or after millisecond ms: ms, then zero bits. */
 static void key_at(int64_t ms, uint8_t key[16])
 {
@@ -190,6 +210,8 @@ static void key_at(int64_t ms, uint8_t key[16])
 struct scan_ctx {
     const struct llm_filter *f;
     llm_filter_visit_fn fn;
+    llm_filter_text_fn text_fn; /* instead of fn: the text scan */
+    struct llm_rjson *rj;
     void *ctx;
     size_t scanned;
     char *what;
@@ -215,6 +237,23 @@ static int visit(void *arg, const void *key, size_t klen, const void *val, size_
     return rc;
 }
 
+/* The text scan's visit: the record loaded once, for the filters and for
+ * the text (see record_json.h), never decoded twice. */
+static int visit_text(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    struct scan_ctx *c = arg;
+    int rc;
+
+    c->scanned++;
+    llm_progress_tick();
+    rc = llm_rjson_load(c->rj, val, vlen);
+    if (rc) {
+        llm_cli_key_name(key, klen, c->what, c->n);
+        return rc;
+    }
+    return llm_filter_match(c->f, c->rj->rec) ? c->text_fn(c->ctx, key, klen, c->rj) : 0;
+}
+
 /* key + 1 as a 128-bit big-endian number; 0 when key is the last possible one. */
 static int key_next(const uint8_t key[16], uint8_t next[16])
 {
@@ -226,16 +265,10 @@ static int key_next(const uint8_t key[16], uint8_t next[16])
     return i >= 0;
 }
 
-int llm_filter_scan(struct llm_store *s, const struct llm_filter *f, llm_filter_visit_fn fn,
-                    void *ctx, char *what, size_t n)
+/* The scan of c->f's key range (past after, if not NULL) with c's visitor. */
+static int scan(struct llm_store *s, struct scan_ctx *c, const uint8_t *after)
 {
-    return llm_filter_scan_after(s, f, NULL, fn, ctx, what, n);
-}
-
-int llm_filter_scan_after(struct llm_store *s, const struct llm_filter *f, const uint8_t *after,
-                          llm_filter_visit_fn fn, void *ctx, char *what, size_t n)
-{
-    struct scan_ctx c = {.f = f, .fn = fn, .ctx = ctx, .what = what, .n = n};
+    const struct llm_filter *f = c->f;
     uint8_t from[16], to[16], next[16];
     const uint8_t *fromp = NULL, *top = NULL;
     const char *debug = getenv("LLMOPS_DEBUG_SCAN");
@@ -264,10 +297,33 @@ int llm_filter_scan_after(struct llm_store *s, const struct llm_filter *f, const
     if (fromp && top && memcmp(fromp, top, 16) >= 0)
         goto scanned; /* an empty range */
     llm_progress_begin(s, fromp, top);
-    rc = llm_store_scan(s, fromp, top, visit, &c);
+    rc = llm_store_scan(s, fromp, top, c->text_fn ? visit_text : visit, c);
     llm_progress_end();
 scanned:
     if (!rc && debug && !strcmp(debug, "1"))
-        fprintf(stderr, "scanned %zu\n", c.scanned);
+        fprintf(stderr, "scanned %zu\n", c->scanned);
     return rc;
+}
+
+int llm_filter_scan(struct llm_store *s, const struct llm_filter *f, llm_filter_visit_fn fn,
+                    void *ctx, char *what, size_t n)
+{
+    return llm_filter_scan_after(s, f, NULL, fn, ctx, what, n);
+}
+
+int llm_filter_scan_text(struct llm_store *s, const struct llm_filter *f, struct llm_rjson *rj,
+                         llm_filter_text_fn fn, void *ctx, char *what, size_t n)
+{
+    struct scan_ctx c = {.f = f, .text_fn = fn, .rj = rj, .ctx = ctx, .what = what, .n = n};
+
+    llm_filter_fields(f, rj->want);
+    return scan(s, &c, NULL);
+}
+
+int llm_filter_scan_after(struct llm_store *s, const struct llm_filter *f, const uint8_t *after,
+                          llm_filter_visit_fn fn, void *ctx, char *what, size_t n)
+{
+    struct scan_ctx c = {.f = f, .fn = fn, .ctx = ctx, .what = what, .n = n};
+
+    return scan(s, &c, after);
 }

@@ -5,12 +5,15 @@
 #ifndef LLM_FILTER_H
 #define LLM_FILTER_H
 
+#include "record.h"
+
 #include <getopt.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct llm_store;
+struct llm_rjson;
 
 /* getopt_long values of the filter options; commands' own options stay below 1000. */
 enum llm_filter_opt {
@@ -75,6 +78,9 @@ int llm_filter_is_option(int opt);
 /* Records one option. On a bad value returns LLM_EINVAL with why set. */
 int llm_filter_option(struct llm_filter *f, int opt, const char *arg, char *why, size_t n);
 int llm_filter_match(const struct llm_filter *f, json_t *rec);
+/* Marks (sets to 1) the fields llm_filter_match reads under f: what a
+ * decoded record must carry for it (see record_json.h). */
+void llm_filter_fields(const struct llm_filter *f, unsigned char want[LLM_F__COUNT]);
 
 /* Called with each record that passes the filter, decoded; rec is only
  * borrowed. A non-zero return stops the scan and is returned. */
@@ -85,6 +91,12 @@ typedef int (*llm_filter_visit_fn)(void *ctx, const void *key, size_t klen, json
  * With LLMOPS_DEBUG_SCAN=1, prints "scanned N" on stderr (records visited). */
 int llm_filter_scan(struct llm_store *s, const struct llm_filter *f, llm_filter_visit_fn fn,
                     void *ctx, char *what, size_t n);
+/* The same for callers that want the records as JSON text: each record is
+ * loaded into rj (llm_rjson_load), matched on rj->rec, and handed over
+ * loaded; the filter's fields are added to rj->want first. */
+typedef int (*llm_filter_text_fn)(void *ctx, const void *key, size_t klen, struct llm_rjson *rj);
+int llm_filter_scan_text(struct llm_store *s, const struct llm_filter *f, struct llm_rjson *rj,
+                         llm_filter_text_fn fn, void *ctx, char *what, size_t n);
 /* The same, only past the key after (16 bytes; NULL: no bound): how sync
  * resumes from its cursor. */
 int llm_filter_scan_after(struct llm_store *s, const struct llm_filter *f, const uint8_t *after,

@@ -10,14 +10,19 @@
  * remembers what was seen, so a record prints exactly once, and only new
  * records are decoded. A call whose record lands more than WINDOW after it
  * started is not shown by -f (export still has it).
+ * Records are read as export's JSON exports read them (record_json.h): only
+ * the fields the filters, the price and the text line use are decoded, and
+ * --format ndjson writes the record's JSON text straight from its msgpack,
+ * the same bytes as export. The lookback keeps copies of the stored values,
+ * as the scan's read transaction ends before they are printed.
  * SIGINT, SIGTERM and a closed pipe (EPIPE, or the reader gone while
  * nothing is written) end the loop with status 0. */
 #include "cli.h"
 #include "cmd.h"
 #include "cost.h"
 #include "err.h"
-#include "export.h"
 #include "record.h"
+#include "record_json.h"
 #include "store.h"
 #include "util.h"
 
@@ -70,16 +75,22 @@ struct key {
     uint8_t k[16];
 };
 
+struct kept { /* a record of the lookback: its key and a copy of its value */
+    struct key key;
+    void *val;
+    size_t len;
+};
+
 struct tail {
     int follow, ndjson;
     long lines, interval_ms;
     const struct llm_filter *filter;
     struct key *seen; /* sorted */
     size_t nseen, aseen;
-    json_t **ring;         /* the last `lines` matches of a lookback */
-    struct key *ring_keys; /* and their keys */
+    struct kept *ring; /* the last `lines` matches of a lookback */
     size_t nring, ring_at;
-    char what[4200]; /* what failed */
+    struct llm_rjson rj; /* the record being looked at */
+    char what[4200];     /* what failed */
 };
 
 static volatile sig_atomic_t stop;
@@ -231,18 +242,39 @@ static void format_when(const char *ts, char *out, size_t n)
              (int)((us - (int64_t)sec * 1000000) / 1000));
 }
 
-static int print_line(struct tail *t, json_t *rec)
+/* The fields print_line reads beyond the price's. */
+static void line_fields(unsigned char want[LLM_F__COUNT])
+{
+    static const enum llm_field read[] = {
+        LLM_F_EXE,   LLM_F_LATENCY_MS, LLM_F_TIMESTAMP,    LLM_F_PROVIDER,
+        LLM_F_MODEL, LLM_F_STATUS,     LLM_F_INPUT_TOKENS, LLM_F_OUTPUT_TOKENS,
+    };
+
+    for (size_t i = 0; i < sizeof(read) / sizeof(read[0]); i++)
+        want[read[i]] = 1;
+}
+
+/* Prints the record loaded in t->rj. */
+static int print_line(struct tail *t)
 {
     char in[24], out[24], lat[32], cost[32], when[64];
+    json_t *rec = t->rj.rec;
     const char *exe = str(rec, "exe", "-"), *slash = strrchr(exe, '/');
     json_t *l = json_object_get(rec, "latency_ms"), *c;
-    int ok;
+    const char *text;
+    size_t n;
+    int ok, rc;
 
     llm_cost_fill(rec);
     c = json_object_get(rec, "cost_usd");
     errno = 0;
     if (t->ndjson) {
-        ok = !json_dumpf(rec, stdout, LLM_EXPORT_JSON_FLAGS) && putchar('\n') != EOF;
+        rc = llm_rjson_text(&t->rj, &text, &n);
+        if (rc) {
+            snprintf(t->what, sizeof(t->what), "tail");
+            return rc;
+        }
+        ok = fwrite(text, 1, n, stdout) == n && putchar('\n') != EOF;
     } else {
         format_when(str(rec, "timestamp", NULL), when, sizeof(when));
         count(in, sizeof(in), json_object_get(rec, "input_tokens"));
@@ -261,20 +293,27 @@ static int print_line(struct tail *t, json_t *rec)
     return errno ? -errno : -EIO;
 }
 
+/* Loads a record into t->rj: 0 when it passes the filters, 1 when it does
+ * not, or the error (t->what names the record). */
+static int load(struct tail *t, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    int rc = llm_rjson_load(&t->rj, val, vlen);
+
+    if (rc)
+        llm_cli_key_name(key, klen, t->what, sizeof(t->what));
+    else if (!llm_filter_match(t->filter, t->rj.rec))
+        rc = 1;
+    return rc;
+}
+
 /* Decodes and, when it passes the filters, prints a record. */
 static int show(struct tail *t, const void *key, size_t klen, const void *val, size_t vlen)
 {
-    void *p;
-    int rc = llm_record_to_json(val, vlen, &p);
+    int rc = load(t, key, klen, val, vlen);
 
-    if (rc) {
-        llm_cli_key_name(key, klen, t->what, sizeof(t->what));
-        return rc;
-    }
-    if (llm_filter_match(t->filter, p))
-        rc = print_line(t, p);
-    json_decref(p);
-    return rc;
+    if (!rc)
+        rc = print_line(t);
+    return rc == 1 ? 0 : rc;
 }
 
 static int seed_visit(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
@@ -285,35 +324,36 @@ static int seed_visit(void *arg, const void *key, size_t klen, const void *val, 
 static int ring_visit(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
     struct tail *t = arg;
-    void *p;
+    void *copy;
     size_t at;
-    int rc = llm_record_to_json(val, vlen, &p);
+    int rc = load(t, key, klen, val, vlen);
 
-    if (rc) {
-        llm_cli_key_name(key, klen, t->what, sizeof(t->what));
-        return rc;
+    if (rc)
+        return rc == 1 ? 0 : rc;
+    copy = malloc(vlen ? vlen : 1);
+    if (!copy) {
+        snprintf(t->what, sizeof(t->what), "tail");
+        return LLM_ENOMEM;
     }
-    if (!llm_filter_match(t->filter, p)) {
-        json_decref(p);
-        return 0;
-    }
+    memcpy(copy, val, vlen);
     if (t->nring < (size_t)t->lines) {
         at = t->nring++;
     } else {
         at = t->ring_at;
-        json_decref(t->ring[at]);
+        free(t->ring[at].val);
         t->ring_at = (t->ring_at + 1) % t->nring;
     }
-    t->ring[at] = p;
-    memset(t->ring_keys[at].k, 0, 16);
-    memcpy(t->ring_keys[at].k, key, klen < 16 ? klen : 16);
+    t->ring[at].val = copy;
+    t->ring[at].len = vlen;
+    memset(t->ring[at].key.k, 0, 16);
+    memcpy(t->ring[at].key.k, key, klen < 16 ? klen : 16);
     return 0;
 }
 
 static void ring_clear(struct tail *t)
 {
     for (size_t i = 0; i < t->nring; i++)
-        json_decref(t->ring[i]);
+        free(t->ring[i].val);
     t->nring = t->ring_at = 0;
 }
 
@@ -340,11 +380,15 @@ static int print_last(struct tail *t, struct llm_store *s)
         back *= 4;
     } while (!rc && !last && t->nring < (size_t)t->lines);
     for (size_t i = 0; !rc && i < t->nring; i++) {
-        size_t at = (t->ring_at + i) % t->nring;
-        if (seen_add(t, t->ring_keys[at].k) < 0)
+        struct kept *k = &t->ring[(t->ring_at + i) % t->nring];
+        if (seen_add(t, k->key.k) < 0)
             rc = LLM_ENOMEM;
+        if (!rc) /* it passed the filters when kept: 1 cannot come back */
+            rc = load(t, k->key.k, 16, k->val, k->len);
         if (!rc)
-            rc = print_line(t, t->ring[at]);
+            rc = print_line(t);
+        else if (rc == 1)
+            rc = 0;
     }
     ring_clear(t);
     return rc;
@@ -436,13 +480,14 @@ int llm_tail_main(int argc, char **argv)
     if (llm_cost_load(0))
         return LLM_EXIT_RUNTIME;
     t.ring = calloc((size_t)t.lines + 1, sizeof(*t.ring));
-    t.ring_keys = calloc((size_t)t.lines + 1, sizeof(*t.ring_keys));
-    if (!t.ring || !t.ring_keys) {
-        free(t.ring);
-        free(t.ring_keys);
+    if (!t.ring) {
         llm_cli_error(LLM_ENOMEM, "tail");
         return LLM_EXIT_RUNTIME;
     }
+    llm_rjson_init(&t.rj);
+    llm_filter_fields(t.filter, t.rj.want);
+    llm_cost_fields(t.rj.want);
+    line_fields(t.rj.want);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal; /* no SA_RESTART: the sleep must end */
     sigemptyset(&sa.sa_mask);
@@ -451,7 +496,7 @@ int llm_tail_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* a closed pipe is EPIPE from a write */
     if (llm_cli_open(a.db, &s)) {
         free(t.ring);
-        free(t.ring_keys);
+        llm_rjson_free(&t.rj);
         return LLM_EXIT_RUNTIME;
     }
     snprintf(t.what, sizeof(t.what), "read database %s", a.db);
@@ -461,6 +506,6 @@ int llm_tail_main(int argc, char **argv)
     llm_store_close(s);
     free(t.seen);
     free(t.ring);
-    free(t.ring_keys);
+    llm_rjson_free(&t.rj);
     return rc && rc != -EPIPE ? LLM_EXIT_RUNTIME : 0;
 }

@@ -13,7 +13,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/llmops-tools.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 # the tool must not fall back on the invoking user's real database
 export LLMOPS_DB=$T/no-such-default HOME=$T/home XDG_DATA_HOME=
-unset LLMOPS_DEBUG_SCAN LLMOPS_PRICES # the shipped price table, whatever the caller has
+unset LLMOPS_DEBUG_SCAN LLMOPS_DEBUG_JANSSON LLMOPS_PRICES # the shipped price table, whatever the caller has
 
 passed=0
 ok() {
