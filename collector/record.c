@@ -4,6 +4,7 @@
  * replaced with U+FFFD on the way in), so every export can carry it. */
 #include "record.h"
 #include "err.h"
+#include "util.h"
 
 #include <jansson.h>
 #include <msgpack.h>
@@ -24,39 +25,6 @@ int llm_field_lookup(const char *name, size_t len)
     return -1;
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t len;
-    unsigned cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0) {
-        len = 2;
-        cp = s[0] & 0x1f;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        len = 3;
-        cp = s[0] & 0x0f;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        len = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 /* A NUL-terminated copy of s with invalid UTF-8 (and NUL bytes) replaced. */
 static char *utf8_copy(const char *s, size_t n, size_t *out_len)
 {
@@ -67,7 +35,7 @@ static char *utf8_copy(const char *s, size_t n, size_t *out_len)
     if (!out)
         return NULL;
     while (i < n) {
-        size_t k = u[i] ? utf8_seq(u + i, n - i) : 0;
+        size_t k = u[i] ? llm_utf8_seq(u + i, n - i) : 0;
         if (k) {
             memcpy(out + o, s + i, k);
             o += k;

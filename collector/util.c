@@ -62,8 +62,7 @@ int llm_parse_time(const char *s, int64_t *us)
     int y, mo, d, h = 0, mi = 0, sec = 0, off = 0;
     long frac = 0;
 
-    if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' ||
-        digits(&s, 2, &d))
+    if (digits(&s, 4, &y) || *s++ != '-' || digits(&s, 2, &mo) || *s++ != '-' || digits(&s, 2, &d))
         return LLM_EINVAL;
     if (*s == 'T' || *s == 't' || *s == ' ') {
         s++;
@@ -194,4 +193,36 @@ int llm_db_path(char *out, size_t n)
         w = snprintf(out, n, "%s/.local/share/llmops", home);
     }
     return (w < 0 || (size_t)w >= n) ? LLM_EINVAL : 0;
+}
+
+size_t llm_utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len;
+    unsigned cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0) {
+        len = 2;
+        cp = s[0] & 0x1f;
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        len = 3;
+        cp = s[0] & 0x0f;
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        len = 4;
+        cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
 }

@@ -25,4 +25,9 @@ int llm_ulid_parse(const char *s, uint8_t out[16]);
  * Returns 0 or LLM_EINVAL when no location can be formed. */
 int llm_db_path(char *out, size_t n);
 
+/* Length of the valid UTF-8 sequence at s[0..n) (n >= 1), 1 for ASCII, or 0
+ * when it is not one: no overlong forms, surrogates or code points past
+ * U+10FFFF (jansson's rules, so text we keep always loads back). */
+size_t llm_utf8_seq(const unsigned char *s, size_t n);
+
 #endif

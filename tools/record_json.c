@@ -32,6 +32,7 @@
 #include "record_json.h"
 #include "err.h"
 #include "export.h"
+#include "util.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -246,45 +247,14 @@ static inline int head(const unsigned char *p, size_t len, size_t pos, struct ob
 
 /* ---------------------------------------------------------------- UTF-8 */
 
-/* Length of the valid UTF-8 sequence at s (a lead byte >= 0x80), or 0.
- * The same rules as jansson's utf8_check_first/utf8_check_full and as
- * record.c's utf8_seq: no overlong forms, surrogates or code points past
- * U+10FFFF. */
-static size_t seq_len(const unsigned char *s, size_t n)
-{
-    size_t len;
-    unsigned cp;
-
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        len = 2;
-        cp = s[0] & 0x1f;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        cp = s[0] & 0x0f;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
+/* Sequences are checked by llm_utf8_seq (util.c), which record.c's to_json
+ * uses too, with jansson's rules. */
 
 /* Valid UTF-8 without NUL: a key to_json keeps as it is. */
 static int clean_key(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
-        size_t k = s[i] >= 0x80 ? seq_len(s + i, n - i) : s[i] != 0;
+        size_t k = s[i] >= 0x80 ? llm_utf8_seq(s + i, n - i) : s[i] != 0;
         if (!k)
             return 0;
         i += k;
@@ -300,7 +270,7 @@ static char *repair_copy(const unsigned char *s, size_t n)
     size_t i = 0, o = 0;
 
     while (out && i < n) {
-        size_t k = s[i] >= 0x80 ? seq_len(s + i, n - i) : s[i] != 0;
+        size_t k = s[i] >= 0x80 ? llm_utf8_seq(s + i, n - i) : s[i] != 0;
         if (k) {
             memcpy(out + o, s + i, k);
             o += k;
@@ -413,7 +383,7 @@ static int put_str(struct llm_rjson *r, const unsigned char *s, size_t n)
             break;
         c = s[i];
         if (c >= 0x80) {
-            size_t k = seq_len(s + i, n - i);
+            size_t k = llm_utf8_seq(s + i, n - i);
             if (k) {
                 memcpy(out + o, s + i, k);
                 o += k;

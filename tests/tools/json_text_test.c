@@ -164,33 +164,6 @@ static void run_store(const char *db)
 
 /* ----------------------------------------------------------------- corpus */
 
-static int b64val(int c)
-{
-    const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const char *p = c ? strchr(a, c) : NULL;
-    return p ? (int)(p - a) : -1;
-}
-
-static size_t b64_decode(const char *in, size_t n, unsigned char *out)
-{
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        int v = b64val((unsigned char)in[i]);
-        if (v < 0)
-            continue;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    return o;
-}
-
 static const char *header_of(json_t *headers, const char *name)
 {
     const char *k;
@@ -257,7 +230,7 @@ static int replay_vector(const char *name, json_t *root)
     if (!strcmp(json_string_value(json_object_get(root, "decoded")) ?: "",
                 "binary-kept-as-base64")) {
         bin = malloc(body_n + 1);
-        body_n = b64_decode(resp_body, body_n, bin);
+        body_n = llm_feed_b64_decode(resp_body, body_n, bin);
         resp_body = (const char *)bin;
     }
     snprintf(head, sizeof(head),

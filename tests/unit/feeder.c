@@ -67,3 +67,30 @@ void llm_feed_open(struct llm_feeder *f, uint64_t conn, const char *sni)
     snprintf(info.sni, sizeof(info.sni), "%s", sni);
     llm_feed_msg(f, conn, LLM_MSG_OPEN, &info, sizeof(info), 0);
 }
+
+static int b64val(int c)
+{
+    const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *p = c ? strchr(a, c) : NULL;
+    return p ? (int)(p - a) : -1;
+}
+
+size_t llm_feed_b64_decode(const char *in, size_t n, unsigned char *out)
+{
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int v = b64val((unsigned char)in[i]);
+        if (v < 0)
+            continue; /* padding, newlines */
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return o;
+}

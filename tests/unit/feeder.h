@@ -33,4 +33,8 @@ void llm_feed_msg(struct llm_feeder *f, uint64_t conn, int kind, const void *p, 
 /* OPEN for a TLS connection seen through OpenSSL, with this SNI. */
 void llm_feed_open(struct llm_feeder *f, uint64_t conn, const char *sni);
 
+/* Standard base64 (the corpus keeps binary bodies that way; padding and
+ * newlines are skipped); returns the bytes written to out (>= n * 3 / 4). */
+size_t llm_feed_b64_decode(const char *in, size_t n, unsigned char *out);
+
 #endif

@@ -91,34 +91,6 @@ static const char *collector_provider(const char *corpus_provider)
     return NULL;
 }
 
-static int b64val(int c)
-{
-    const char *a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const char *p = c ? strchr(a, c) : NULL;
-    return p ? (int)(p - a) : -1;
-}
-
-/* Standard base64 (the corpus keeps binary bodies that way). */
-static size_t b64_decode(const char *in, size_t n, unsigned char *out)
-{
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        int v = b64val((unsigned char)in[i]);
-        if (v < 0)
-            continue; /* padding, newlines */
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)(acc >> bits);
-        }
-    }
-    return o;
-}
-
 static int load_vec(const char *name, struct vec *v)
 {
     char file[1024];
@@ -173,7 +145,7 @@ static int load_vec(const char *name, struct vec *v)
                 "binary-kept-as-base64")) {
         v->bin = malloc(v->resp_len);
         assert_non_null(v->bin);
-        v->resp_len = b64_decode(v->resp_body, v->resp_len, v->bin);
+        v->resp_len = llm_feed_b64_decode(v->resp_body, v->resp_len, v->bin);
         v->resp_body = (const char *)v->bin;
     }
     {
@@ -1161,7 +1133,6 @@ static void test_malformed_bodies(void **state)
         llm_feed_done(&f);
     }
 }
-
 
 /* Two pipelined calls whose responses arrive in one read: each record has
  * its own time to first byte (the second's response starts in the bytes
