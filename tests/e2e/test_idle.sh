@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A process that makes no LLM call under the shim must not notice it: no store
 # directory created, no extra thread started, the core library never loaded,
-# output unchanged.
+# output unchanged. HTTP/2 to a host no provider table knows is the one case
+# that loads the core (to read the first request's HPACK-coded headers): even
+# then no thread starts and no file is made.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_shim
@@ -37,6 +39,28 @@ grep -qx 'shim-loaded True' "$E2E_TMP/note" || fail "LD_PRELOAD did not load $SH
 # The curl CLI doing the same.
 same_output idle_curl "$DB" curl --http1.1 -sS --cacert "$CA" "https://127.0.0.1:$PORT/health"
 [[ $SAME_OUTPUT_RC == 0 && $(cat "$E2E_TMP/out/idle_curl.shim") == ok ]] || fail "curl GET /health failed"
+
+# HTTP/2 (h2c, prior knowledge) GET /health with httpx: the core is loaded
+# to read the request, nothing else happens.
+PORT_H1=$PORT
+start_h2 plain
+cat >"$E2E_TMP/idle_h2.py" <<'EOF'
+import os, sys
+import httpx
+with httpx.Client(http1=False, http2=True) as c:
+    r = c.get("http://127.0.0.1:%s/health" % sys.argv[1])
+    print("health", r.status_code, r.http_version, r.text)
+print("threads", len(os.listdir("/proc/self/task")))
+with open(sys.argv[2], "w") as f:  # not stdout: that must not differ
+    f.write("core-loaded %s\n" % ("libllmops-core.so" in open("/proc/self/maps").read()))
+EOF
+same_output idle_h2 "$DB" "$PY" "$E2E_TMP/idle_h2.py" "$PORT" "$E2E_TMP/note_h2"
+o=$E2E_TMP/out/idle_h2
+[[ $SAME_OUTPUT_RC == 0 ]] || fail "idle_h2.py exited $SAME_OUTPUT_RC: $(cat "$o.shim.err")"
+grep -qx 'health 200 HTTP/2 ok' "$o.shim" || fail "h2 GET /health failed: $(cat "$o.shim")"
+grep -qx 'threads 1' "$o.shim" || fail "a thread started for a non-LLM HTTP/2 call"
+grep -qx 'core-loaded True' "$E2E_TMP/note_h2" || fail "the core did not read the HTTP/2 request"
+PORT=$PORT_H1
 
 # Programs that do no networking at all.
 same_output idle_true "$DB" /bin/true
