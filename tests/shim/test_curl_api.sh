@@ -37,13 +37,15 @@ done
 
 # check DB SPEC: the records of DB, oldest first, against SPEC: a space-separated
 # list of VECTOR (a complete call) or VECTOR:incomplete; "multi:" before the list
-# matches records by model instead of by order (concurrent transfers).
+# matches records by model instead of by order (concurrent transfers). "Oldest"
+# is by the records' timestamp (microseconds): the store's key order is by
+# millisecond only, and two calls can start within the same millisecond.
 check() {
   "$LLMOPS" export --db "$1" >"$tmp/out.ndjson" 2>/dev/null || : >"$tmp/out.ndjson"
   "$PY" - "$tmp/out.ndjson" "$CORPUS" "$tmp/bodies" "$2" <<'PYC'
 import json, sys
 path, corpus, bodies, spec = sys.argv[1:5]
-recs = [json.loads(l) for l in open(path)]
+recs = sorted((json.loads(l) for l in open(path)), key=lambda r: r["timestamp"])
 unordered = spec.startswith("multi:")
 want = spec.split(":", 1)[1].split() if unordered else spec.split()
 assert len(recs) == len(want), f"{len(recs)} records, want {len(want)}"
