@@ -36,7 +36,8 @@ cmp -s "$tmp/py.plain" "$tmp/py.shim" && ok "python output identical" || bad "py
 "$LLMOPS" export --db "$tmp/db" > "$tmp/out.ndjson"
 if "$PY" - "$tmp/out.ndjson" "$CORPUS" <<'PYC'; then ok "socket records exact"; else bad "socket records"; fi
 import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1])]
+# in call order: by timestamp (us); the store's keys order by millisecond only
+recs = sorted((json.loads(l) for l in open(sys.argv[1])), key=lambda r: r["timestamp"])
 assert len(recs) == 3, len(recs)
 exp = lambda v: json.load(open(f"{sys.argv[2]}/{v}.json"))["expected"]
 for rec, v in zip(recs, ["openai_chat_nostream_3", "openai_chat_stream_2", "openai_chat_nostream_3"]):
