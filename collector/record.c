@@ -25,33 +25,6 @@ int llm_field_lookup(const char *name, size_t len)
     return -1;
 }
 
-/* A NUL-terminated copy of s with invalid UTF-8 (and NUL bytes) replaced. */
-static char *utf8_copy(const char *s, size_t n, size_t *out_len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, o = 0;
-    char *out = malloc(n * 3 + 1);
-
-    if (!out)
-        return NULL;
-    while (i < n) {
-        size_t k = u[i] ? llm_utf8_seq(u + i, n - i) : 0;
-        if (k) {
-            memcpy(out + o, s + i, k);
-            o += k;
-            i += k;
-        } else {
-            memcpy(out + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i++;
-        }
-    }
-    out[o] = '\0';
-    if (out_len)
-        *out_len = o;
-    return out;
-}
-
 void llm_record_init(struct llm_record *r)
 {
     memset(r, 0, sizeof(*r));
@@ -75,7 +48,7 @@ void llm_record_clear(struct llm_record *r)
 int llm_record_set_str(struct llm_record *r, enum llm_field f, const char *s, size_t n)
 {
     size_t len;
-    char *p = utf8_copy(s, n, &len);
+    char *p = llm_utf8_copy(s, n, &len);
 
     if (!p)
         return LLM_ENOMEM;
@@ -382,7 +355,7 @@ static json_t *to_json(const msgpack_object *o, int depth)
         json_t *s = json_stringn(p, n);
         if (!s) { /* not UTF-8: written by something other than us */
             size_t len;
-            char *c = utf8_copy(p, n, &len);
+            char *c = llm_utf8_copy(p, n, &len);
             s = c ? json_stringn(c, len) : NULL;
             free(c);
         }
@@ -407,7 +380,7 @@ static json_t *to_json(const msgpack_object *o, int depth)
             char *key;
             if (k->type != MSGPACK_OBJECT_STR)
                 continue;
-            key = utf8_copy(k->via.str.ptr, k->via.str.size, NULL);
+            key = llm_utf8_copy(k->via.str.ptr, k->via.str.size, NULL);
             v = to_json(&o->via.map.ptr[i].val, depth + 1);
             if (!key || !v || json_object_set_new(m, key, v)) {
                 free(key);

@@ -226,3 +226,29 @@ size_t llm_utf8_seq(const unsigned char *s, size_t n)
         return 0;
     return len;
 }
+
+char *llm_utf8_copy(const char *s, size_t n, size_t *out_len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, o = 0;
+    char *out = n < SIZE_MAX / 3 ? malloc(n * 3 + 1) : NULL;
+
+    if (!out)
+        return NULL;
+    while (i < n) {
+        size_t k = u[i] ? llm_utf8_seq(u + i, n - i) : 0;
+        if (k) {
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+        }
+    }
+    out[o] = '\0';
+    if (out_len)
+        *out_len = o;
+    return out;
+}

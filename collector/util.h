@@ -29,5 +29,9 @@ int llm_db_path(char *out, size_t n);
  * when it is not one: no overlong forms, surrogates or code points past
  * U+10FFFF (jansson's rules, so text we keep always loads back). */
 size_t llm_utf8_seq(const unsigned char *s, size_t n);
+/* A malloc'd NUL-terminated copy of s[0..n) with each byte of an invalid
+ * sequence, and each NUL, replaced by U+FFFD; its length in *out_len (may be
+ * NULL). NULL when out of memory. */
+char *llm_utf8_copy(const char *s, size_t n, size_t *out_len);
 
 #endif

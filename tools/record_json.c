@@ -18,7 +18,7 @@
  *    dump_string does ("\\", "\"", \b \f \n \r \t, other controls \u00XX in
  *    upper-case hex, everything else, U+2028 and DEL included, as is); a
  *    string with any invalid sequence is first repaired as record.c's
- *    utf8_copy does (each bad byte, and each NUL, becomes U+FFFD).
+ *    llm_utf8_copy does (each bad byte, and each NUL, becomes U+FFFD).
  * Shapes where jansson's object semantics would matter, and which nothing
  * we store has, go through llm_record_to_json() instead (rec is then the
  * whole record and the text its json_dumpb): a key repeated in a map (jansson
@@ -262,30 +262,6 @@ static int clean_key(const unsigned char *s, size_t n)
     return 1;
 }
 
-/* A NUL-terminated copy of s with each invalid byte, and each NUL, replaced
- * by U+FFFD: record.c's utf8_copy, which to_json applies to such strings. */
-static char *repair_copy(const unsigned char *s, size_t n)
-{
-    char *out = n < SIZE_MAX / 3 ? malloc(3 * n + 1) : NULL;
-    size_t i = 0, o = 0;
-
-    while (out && i < n) {
-        size_t k = s[i] >= 0x80 ? llm_utf8_seq(s + i, n - i) : s[i] != 0;
-        if (k) {
-            memcpy(out + o, s + i, k);
-            o += k;
-            i += k;
-        } else {
-            memcpy(out + o, "\xef\xbf\xbd", 3);
-            o += 3;
-            i++;
-        }
-    }
-    if (out)
-        out[o] = '\0';
-    return out;
-}
-
 /* --------------------------------------------------------------- output */
 
 static int grow_slow(struct llm_rjson *r, size_t more)
@@ -355,7 +331,7 @@ static inline size_t plain_run(const unsigned char *s, size_t n)
 
 /* A JSON string as jansson's dump_string writes it (see the top). Valid
  * UTF-8 is written in one pass; at the first invalid sequence the string
- * starts over in repair mode, where NULs are replaced too, as utf8_copy
+ * starts over in repair mode, where NULs are replaced too, as llm_utf8_copy
  * replaces them before jansson ever sees the string. */
 static int put_str(struct llm_rjson *r, const unsigned char *s, size_t n)
 {
@@ -422,7 +398,7 @@ static int put_str(struct llm_rjson *r, const unsigned char *s, size_t n)
             out[o++] = 't';
             break;
         default:
-            if (!c && repair) { /* utf8_copy made it U+FFFD */
+            if (!c && repair) { /* llm_utf8_copy made it U+FFFD */
                 o--;
                 memcpy(out + o, "\xef\xbf\xbd", 3);
                 o += 3;
@@ -822,7 +798,7 @@ static int mini_set(struct llm_rjson *r, int f)
                 return 0;
             v = json_stringn((const char *)o.v.s.p, o.v.s.n);
             if (!v) { /* not UTF-8: repaired, as to_json does */
-                char *c = repair_copy(o.v.s.p, o.v.s.n);
+                char *c = llm_utf8_copy((const char *)o.v.s.p, o.v.s.n, NULL);
                 v = c ? json_string(c) : NULL;
                 free(c);
             }
