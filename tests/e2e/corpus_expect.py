@@ -407,6 +407,17 @@ def scan_secrets(paths, secrets):
     return found
 
 
+def vector_of(rec, vecs):
+    """The one name in vecs ({name: vector}) whose request body the record's
+    completion_args holds, or None (none, or several, match)."""
+    try:
+        sent = json.loads(rec.get("completion_args") or "null")
+    except ValueError:
+        return None
+    names = [n for n, v in vecs.items() if json.loads(v["request_body"]) == sent]
+    return names[0] if len(names) == 1 else None
+
+
 def load_vector(corpus, name):
     with open(os.path.join(corpus, name + ".json"), encoding="utf-8") as f:
         return json.load(f)

@@ -97,20 +97,10 @@ if ce.scan_secrets([export], [key]):
 recs = [json.loads(l) for l in open(export, encoding="utf-8") if l.strip()]
 vecs = {n: json.load(open(os.path.join(corpus, n + ".json"))) for n in set(calls) | {reset_name}}
 
-
-def vector_of(rec):
-    try:
-        sent = json.loads(rec.get("completion_args") or "null")
-    except ValueError:
-        return None
-    names = [n for n, v in vecs.items() if json.loads(v["request_body"]) == sent]
-    return names[0] if len(names) == 1 else None
-
-
 want = collections.Counter(calls + [reset_name])
 got, captures = collections.Counter(), collections.Counter()
 for i, rec in enumerate(recs):
-    name = vector_of(rec)
+    name = ce.vector_of(rec, vecs)
     if name is None:
         problems.append("record #%d matches no single vector: %s" % (i, rec.get("completion_args")))
         continue
