@@ -7,32 +7,18 @@
 # and status; a non-LLM transfer leaves none. Needs LLMOPS_BUILD, LLMOPS_SRC
 # and CURL_CLIENT (set by ctest).
 set -euo pipefail
-: "${LLMOPS_BUILD:?}" "${LLMOPS_SRC:?}" "${CURL_CLIENT:?}"
-SHIM=$LLMOPS_BUILD/libllmops.so
-LLMOPS=$LLMOPS_BUILD/llmops
-E2E=$LLMOPS_SRC/tests/e2e
-CORPUS=$LLMOPS_SRC/tests/corpus
-PY=/usr/bin/python3
-tmp=$(mktemp -d)
-server='' h2server=''
-trap 'kill $server $h2server 2>/dev/null; rm -rf "$tmp"' EXIT
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+: "${CURL_CLIENT:?}"
 unset LD_PRELOAD LLMOPS_DB http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy || true
 export NO_PROXY='*' no_proxy='*'
-pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-bad() { fail=$((fail + 1)); echo "not ok - $*"; }
 
-bash "$E2E/mkcert.sh" "$tmp/certs" >/dev/null 2>&1
+start_server tls
 CA=$tmp/certs/ca.pem
-"$PY" "$E2E/llm_server.py" --corpus "$CORPUS" --host 127.0.0.1 --port 0 --port-file "$tmp/port" \
-  --cert "$tmp/certs/server.pem" --key "$tmp/certs/server.key" 2>"$tmp/server.err" &
-server=$!
-for _ in $(seq 200); do [ -s "$tmp/port" ] && break; sleep 0.05; done
-port=$(cat "$tmp/port")
 mkdir "$tmp/bodies"
 for f in "$CORPUS"/openai_chat_*.json "$CORPUS"/openai_chat-error_nostream_1.json; do
-  "$PY" -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["request_body"])' \
-    "$f" >"$tmp/bodies/$(basename "$f" .json).body"
+  v=$(basename "$f" .json)
+  body_of "$v" "$tmp/bodies/$v.body"
 done
 
 # check DB SPEC: the records of DB, oldest first, against SPEC: a space-separated
@@ -160,7 +146,7 @@ if command -v nghttpd >/dev/null; then
 print(s.getsockname()[1])')
   nghttpd -d "$tmp/h2" --address=127.0.0.1 "$h2port" "$tmp/certs/server.key" \
     "$tmp/certs/server.pem" >/dev/null 2>&1 &
-  h2server=$!
+  servers+=($!)
   for _ in $(seq 100); do
     "$PY" -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)' \
       "$h2port" 2>/dev/null && break
@@ -201,5 +187,4 @@ else
   bad "LLMOPS_DISABLE=1"
 fi
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
