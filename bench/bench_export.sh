@@ -47,12 +47,7 @@ HAVE_SQLITE=1
 CSV_COLS=()
 command -v sqlite3 >/dev/null || HAVE_SQLITE=0
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/llmops-bench-export.XXXXXX")
-cleanup() {
-  if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp llmops-bench-export
 
 # ---------------------------------------------------------------- the store
 MK_HASH=$(sha256sum "$MKSTORE" | cut -c1-16)

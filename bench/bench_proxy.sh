@@ -47,18 +47,7 @@ skip() { # REASON: the section says why it has no figures; not a bench failure
 [[ -f $SHIM ]] || die "no $SHIM (build llmops first)"
 [[ -x $PY ]] || die "$PY is needed (replay server)"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/llmops-bench-proxy.XXXXXX")
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do
-    kill "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp llmops-bench-proxy
 
 # ---------------------------------------------------------------- setup
 "$CC" -std=c11 -O2 -Wall -Wextra -Wshadow -Wmissing-prototypes -D_GNU_SOURCE \

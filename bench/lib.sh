@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# bench/lib.sh: helpers shared by bench/bench_export.sh and bench/bench_proxy.sh
-# (sourced, not run). Each of those scripts prints one markdown section of the
+# bench/lib.sh: helpers shared by bench/run.sh, bench/bench_export.sh and
+# bench/bench_proxy.sh (sourced, not run). Each of those scripts prints one markdown section of the
 # benchmark report on stdout and its progress on stderr; bench/run.sh appends
 # the sections to the results file. Same conventions as run.sh: every figure
 # is a ratio against a baseline measured in the same run.
@@ -22,6 +22,23 @@ stats() {
 calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
 col() { awk -v i="$1" '{ print $i }' <<<"$2"; }
+
+# bench_tmp PREFIX: a scratch directory in $TMP, removed at exit (kept with
+# BENCH_KEEP=1) after every process in PIDS is stopped.
+bench_tmp() {
+  TMP=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  PIDS=()
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+bench_cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+}
 
 # wait_port FILE PID: until FILE is non-empty (a server wrote its port), or PID died
 wait_port() {

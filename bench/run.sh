@@ -56,11 +56,8 @@ CC=${CC:-cc}
 unset LD_PRELOAD LLMOPS_DB LLMOPS_DISABLE LLMOPS_LOG LLMOPS_HOSTS http_proxy https_proxy \
   HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy || true
 
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() {
-  printf '[bench] ERROR: %s\n' "$*" >&2
-  exit 1
-}
+# shellcheck source=bench/lib.sh
+source "$SRC/bench/lib.sh"
 
 # ---------------------------------------------------------------- setup
 if [[ ! -f $SHIM || ! -f $BUILD/libllmops-core.so || ! -x $CLI ]]; then
@@ -72,18 +69,7 @@ if [[ ! -f $SHIM || ! -f $BUILD/libllmops-core.so || ! -x $CLI ]]; then
 fi
 [[ -x $PY ]] || die "$PY is needed (replay server)"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/llmops-bench.XXXXXX")
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do
-    kill "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  if [[ ${BENCH_KEEP:-0} == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp llmops-bench
 
 log "compiling the bench programs"
 CFLAGS=(-std=c11 -O2 -Wall -Wextra -Wshadow -Wmissing-prototypes -D_GNU_SOURCE)
@@ -159,20 +145,6 @@ EVENTS_PER_CALL=$("$PY" -c 'import json, sys
 b = json.load(open(sys.argv[1]))["response_body"]
 print(sum(1 for l in b.splitlines() if l.startswith("data:")))' "$SRC/tests/corpus/$VECTOR.json")
 ((EVENTS_PER_CALL > 0)) || EVENTS_PER_CALL=1
-
-# ---------------------------------------------------------------- helpers
-# field KEY "k=v k=v ...": the value of KEY
-field() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
-# stats: numbers on stdin -> "mean median min max"
-stats() {
-  sort -g | awk '{v[NR] = $1; s += $1} END {
-    if (!NR) { print "nan nan nan nan"; exit }
-    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-    printf "%.6g %.6g %.6g %.6g\n", s / NR, m, v[1], v[NR] }'
-}
-calc() { awk "BEGIN { printf \"%.${2:-3}f\", $1 }"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
-col() { awk -v i="$1" '{ print $i }' <<<"$2"; }
 
 # ---------------------------------------------------------------- 1. start-up
 T_START0=$SECONDS
