@@ -135,6 +135,17 @@ export_ndjson() {
   "$LLMOPS_CLI" export --db "$1" --format ndjson
 }
 
+# export_records NAME DB: DB's records into $E2E_TMP/NAME.ndjson (empty when
+# the run made no store), and a log line with their count.
+export_records() {
+  if [[ -d $2 ]]; then
+    export_ndjson "$2" >"$E2E_TMP/$1.ndjson" || fail "$1: llmops export failed"
+  else
+    : >"$E2E_TMP/$1.ndjson"
+  fi
+  log "$1: output identical; $(wc -l <"$E2E_TMP/$1.ndjson") records"
+}
+
 # same_output NAME DB cmd...: run cmd plainly, then under the shim (recording
 # into DB); stdout and exit status must be identical. Outputs are kept in
 # $E2E_TMP/out/NAME.{plain,shim}; a differing stderr is reported, not fatal.

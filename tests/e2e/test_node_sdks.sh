@@ -63,12 +63,7 @@ run() {
   fi
   [[ $(grep -c '^== ' "$E2E_TMP/out/$name.shim") == $((2 * ${#vs[@]})) ]] ||
     fail "$name: sdk_clients.mjs printed an unexpected number of responses"
-  if [[ -d $db ]]; then
-    export_ndjson "$db" >"$E2E_TMP/$name.ndjson" || fail "$name: llmops export failed"
-  else
-    : >"$E2E_TMP/$name.ndjson"
-  fi
-  log "$name: output identical; $(wc -l <"$E2E_TMP/$name.ndjson") records"
+  export_records "$name" "$db"
   if "$PY" "$E2E_DIR/py_clients.py" check "$E2E_TMP/$name.ndjson" --corpus "$CORPUS" \
     --capture socket --provider "$provider" --server-address 127.0.0.1 \
     --secret "$OPENAI_KEY" --secret "$ANTHROPIC_KEY" "${expect[@]}" 2>"$E2E_TMP/$name.check"; then

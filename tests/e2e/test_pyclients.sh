@@ -57,12 +57,7 @@ for client in "${clients[@]}"; do
       grep -q '^== asyncio transports: .* TLS object SSLObject$' "$E2E_TMP/out/$name.shim" ||
         fail "$name: asyncio did not use ssl.SSLObject (memory BIOs)"
     fi
-    if [[ -d $db ]]; then
-      export_ndjson "$db" >"$E2E_TMP/$name.ndjson" || fail "$name: llmops export failed"
-    else
-      : >"$E2E_TMP/$name.ndjson"
-    fi
-    log "$name: output identical; $(wc -l <"$E2E_TMP/$name.ndjson") records"
+    export_records "$name" "$db"
     if "$PY" "$E2E_DIR/py_clients.py" check "$E2E_TMP/$name.ndjson" --corpus "$CORPUS" \
       --capture "$capture" --secret "$OPENAI_KEY" --secret "$ANTHROPIC_KEY" "${expect[@]}" \
       2>"$E2E_TMP/$name.check"; then
