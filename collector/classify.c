@@ -10,6 +10,7 @@
 #include "classify.h"
 #include "err.h"
 #include "providers.h"
+#include "util.h"
 
 #include <string.h>
 #include <strings.h>
@@ -91,18 +92,6 @@ static int classify_h2(const char *buf, size_t len, const char *sni, llm_h2peek_
     return LLM_CLASS_OTHER;
 }
 
-/* Does the value list a token (case-insensitively)? */
-static int has_token(const char *v, size_t n, const char *tok)
-{
-    size_t tl = strlen(tok);
-
-    for (size_t i = 0; i + tl <= n; i++)
-        if (!strncasecmp(v + i, tok, tl) && (i == 0 || v[i - 1] == ' ' || v[i - 1] == ',') &&
-            (i + tl == n || v[i + tl] == ' ' || v[i + tl] == ','))
-            return 1;
-    return 0;
-}
-
 /* An HTTP/1.1 request asking to upgrade to h2c (head [buf, end), end at its
  * blank line, hend past it): the HTTP/2 bytes after its body decide. */
 static int classify_upgrade(const char *buf, size_t len, const char *end, size_t hend,
@@ -112,7 +101,7 @@ static int classify_upgrade(const char *buf, size_t len, const char *end, size_t
     size_t vl = 0, body = 0;
 
     v = find_header(buf, end + 2, "upgrade:", &vl);
-    if (!v || !has_token(v, vl, "h2c") || find_header(buf, end + 2, "transfer-encoding:", &vl))
+    if (!v || !llm_has_token(v, vl, "h2c") || find_header(buf, end + 2, "transfer-encoding:", &vl))
         return LLM_CLASS_OTHER;
     v = find_header(buf, end + 2, "content-length:", &vl);
     for (size_t i = 0; v && i < vl; i++) {

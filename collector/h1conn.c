@@ -14,10 +14,10 @@
  * Collector thread. */
 #include "h1conn.h"
 #include "err.h"
+#include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 struct pending {
     struct pending *next;
@@ -50,12 +50,7 @@ static int offers_h2c(const struct llm_h1_head *h)
     size_t n, k;
     const char *v = llm_h1_header(h, "upgrade", &n);
 
-    if (!v || !llm_h1_header(h, "http2-settings", &k))
-        return 0;
-    for (size_t i = 0; i + 3 <= n; i++)
-        if (!strncasecmp(v + i, "h2c", 3) && (i + 3 == n || v[i + 3] == ',' || v[i + 3] == ' '))
-            return 1;
-    return 0;
+    return v && llm_h1_header(h, "http2-settings", &k) && llm_has_token(v, n, "h2c");
 }
 
 static void emit(struct llm_h1conn *s, struct pending *p, const char *why)

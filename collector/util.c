@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -251,4 +252,15 @@ char *llm_utf8_copy(const char *s, size_t n, size_t *out_len)
     if (out_len)
         *out_len = o;
     return out;
+}
+
+int llm_has_token(const char *v, size_t n, const char *tok)
+{
+    size_t tl = strlen(tok);
+
+    for (size_t i = 0; i + tl <= n; i++)
+        if (!strncasecmp(v + i, tok, tl) && (i == 0 || v[i - 1] == ' ' || v[i - 1] == ',') &&
+            (i + tl == n || v[i + tl] == ' ' || v[i + tl] == ','))
+            return 1;
+    return 0;
 }
