@@ -57,16 +57,9 @@ bash "$SRC/tests/e2e/mkcert.sh" "$TMP/certs" >/dev/null || die "mkcert.sh failed
 CA=$TMP/certs/ca.pem
 "$PY" -c 'import json, sys; sys.stdout.write(json.load(open(sys.argv[1]))["request_body"])' \
   "$SRC/tests/corpus/$VECTOR.json" >"$TMP/body.json" || die "no vector $VECTOR"
-read -r VECTOR_HOST VECTOR_PATH < <("$PY" -c 'import json, sys, urllib.parse as u
-p = u.urlsplit(json.load(open(sys.argv[1]))["url"])
-print(p.hostname, p.path + ("?" + p.query if p.query else ""))' "$SRC/tests/corpus/$VECTOR.json")
+read -r VECTOR_HOST VECTOR_PATH < <(vector_target "$VECTOR")
 
-"$PY" "$SRC/tests/e2e/llm_server.py" --corpus "$SRC/tests/corpus" --host 127.0.0.1 --port 0 \
-  --port-file "$TMP/llm.port" --cert "$TMP/certs/server.pem" --key "$TMP/certs/server.key" \
-  2>"$TMP/llm_server.err" &
-PIDS+=($!)
-wait_port "$TMP/llm.port" "${PIDS[-1]}" || { cat "$TMP/llm_server.err" >&2; die "replay server"; }
-LLM_PORT=$(<"$TMP/llm.port")
+start_replay
 
 command -v mitmdump >/dev/null ||
   skip "mitmdump is not installed (Debian package mitmproxy: scripts/install-deps bench)."

@@ -51,6 +51,24 @@ wait_port() {
   return 1
 }
 
+# start_replay: tests/e2e/llm_server.py over TLS (certificates in $TMP/certs)
+# on a free loopback port, in LLM_PORT; stopped at exit with PIDS.
+start_replay() {
+  "$PY" "$SRC/tests/e2e/llm_server.py" --corpus "$SRC/tests/corpus" --host 127.0.0.1 --port 0 \
+    --port-file "$TMP/llm.port" --cert "$TMP/certs/server.pem" --key "$TMP/certs/server.key" \
+    2>"$TMP/llm_server.err" &
+  PIDS+=($!)
+  wait_port "$TMP/llm.port" "${PIDS[-1]}" || { cat "$TMP/llm_server.err" >&2; die "replay server"; }
+  LLM_PORT=$(<"$TMP/llm.port")
+}
+
+# vector_target VECTOR: "host path?query" of a corpus vector's URL
+vector_target() {
+  "$PY" -c 'import json, sys, urllib.parse as u
+p = u.urlsplit(json.load(open(sys.argv[1]))["url"])
+print(p.hostname, p.path + ("?" + p.query if p.query else ""))' "$SRC/tests/corpus/$1.json"
+}
+
 # timed OUT ERR CMD...: runs CMD with stdout to OUT and stderr to ERR and prints
 # "wall_s user_s sys_s" (bash's time keyword: the command and its children).
 # Fails if CMD does.

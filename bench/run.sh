@@ -107,28 +107,9 @@ CA=$TMP/certs/ca.pem
 
 "$PY" -c 'import json, sys; sys.stdout.write(json.load(open(sys.argv[1]))["request_body"])' \
   "$SRC/tests/corpus/$VECTOR.json" >"$TMP/body.json" || die "no vector $VECTOR"
-VECTOR_PATH=$("$PY" -c 'import json, sys, urllib.parse as u
-p = u.urlsplit(json.load(open(sys.argv[1]))["url"]); print(p.path + ("?" + p.query if p.query else ""))' \
-  "$SRC/tests/corpus/$VECTOR.json")
-VECTOR_HOST=$("$PY" -c 'import json, sys, urllib.parse as u
-print(u.urlsplit(json.load(open(sys.argv[1]))["url"]).hostname)' "$SRC/tests/corpus/$VECTOR.json")
+read -r VECTOR_HOST VECTOR_PATH < <(vector_target "$VECTOR")
 
-wait_port() { # FILE PID
-  local i
-  for ((i = 0; i < 200; i++)); do
-    [[ -s $1 ]] && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
-
-"$PY" "$SRC/tests/e2e/llm_server.py" --corpus "$SRC/tests/corpus" --host 127.0.0.1 --port 0 \
-  --port-file "$TMP/llm.port" --cert "$TMP/certs/server.pem" --key "$TMP/certs/server.key" \
-  2>"$TMP/llm_server.err" &
-PIDS+=($!)
-wait_port "$TMP/llm.port" "${PIDS[-1]}" || { cat "$TMP/llm_server.err" >&2; die "replay server"; }
-LLM_PORT=$(<"$TMP/llm.port")
+start_replay
 
 "$TMP/bench_bulk_server" --cert "$TMP/certs/server.pem" --key "$TMP/certs/server.key" \
   --port-file "$TMP/bulk.port" 2>"$TMP/bulk_server.err" &
