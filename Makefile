@@ -22,12 +22,15 @@ FUZZ_BUILD ?= build-fuzz
 SECONDS ?= 60
 FUZZERS ?=
 
-.PHONY: all build deps deps-bench deps-fuzz demo test bench install clean test-tsan fuzz
+.PHONY: all build deps node-deps deps-bench deps-fuzz demo test bench install clean test-tsan fuzz
 
 all: build
 
 deps:
 	@scripts/install-deps test
+
+node-deps: deps
+	@scripts/node-deps
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
@@ -40,7 +43,7 @@ demo: deps build
 
 # Tests are independent (own temp dirs, ports and stores), so they run in
 # parallel: the suite takes about half the time on two cores.
-test: deps build
+test: deps node-deps build
 	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j$(JOBS)
 
 test-tsan: deps
