@@ -26,6 +26,7 @@ import os
 import socket
 import ssl
 import sys
+import threading
 
 import httpx  # Debian python3-httpx, HTTP/2 through python3-h2
 
@@ -56,6 +57,36 @@ def show(label, name, status, version, body, want):
     sys.stdout.write(body.decode("utf-8", "replace"))
     print()
     return status == want and version == "HTTP/2"
+
+
+# httpcore 0.16 (Debian bookworm) is not thread-safe while it opens a stream:
+# two threads may take the same stream id, or HPACK-encode their headers in
+# one order and write them in the other, so the server sees a dynamic table
+# index it never got ("Invalid table index") and drops the connection, with
+# or without the shim. Threads therefore take turns from the stream's
+# creation until its request is written (HEADERS and DATA: h2's send buffer
+# is not safe to append to from two threads either; httpcore's trace
+# extension says when); responses still arrive concurrently, multiplexed.
+OPEN_TURN = threading.Lock()
+
+
+def post_in_turn(c, vec, hdrs):
+    held = [True]
+    OPEN_TURN.acquire()
+
+    def trace(name, info):
+        if name in ("http2.send_request_body.complete", "http2.send_request_body.failed",
+                    "http2.send_request_headers.failed") and held[0]:
+            held[0] = False
+            OPEN_TURN.release()
+
+    try:
+        return c.post(URL, content=vec["request_body"].encode(), headers=hdrs,
+                      extensions={"trace": trace})
+    finally:
+        if held[0]:
+            held[0] = False
+            OPEN_TURN.release()
 
 
 def main():
@@ -109,8 +140,7 @@ def main():
         else:
             c.get(base + "/health")
         with concurrent.futures.ThreadPoolExecutor(len(a.vectors)) as pool:
-            rs = list(pool.map(lambda n: c.post(URL, content=vecs[n]["request_body"].encode(),
-                                                headers=hdrs), a.vectors))
+            rs = list(pool.map(lambda n: post_in_turn(c, vecs[n], hdrs), a.vectors))
     for n, r in zip(a.vectors, rs):
         ok &= show("par", n, r.status_code, r.http_version, r.content,
                    vecs[n].get("status") or 200)

@@ -391,6 +391,10 @@ if want kill9; then
   for ((k = 1; k <= 50; k++)); do
     env LD_PRELOAD="$SHIM" LLMOPS_DB="$db" "${CKL[@]}" >/dev/null 2>&1 &
     p=$!
+    # on a loaded machine the first runs may not reach a commit before the
+    # kill: wait (up to 10 s) for the store before the random delay, so every
+    # kill can land at any point of a live writer's work
+    for ((w = 0; w < 100; w++)); do [[ -s $db/data.mdb ]] && break; sleep 0.1; done
     sleep "0.$((RANDOM % 400 + 100))"
     kill -9 "$p"
     wait "$p" 2>/dev/null || true
