@@ -27,6 +27,7 @@ struct llm_price {
     int64_t long_threshold; /* long rates apply when input_tokens > this */
     struct llm_rates lng;
     char *source, *note;
+    int defer; /* no rates: the next layer prices calls from effective_from */
 };
 
 struct llm_price_table {
@@ -51,6 +52,54 @@ const struct llm_price_table *llm_cost_table(void);
  * the latest such entry. NULL when none. */
 const struct llm_price *llm_cost_lookup(const struct llm_price_table *t, const char *provider,
                                         const char *model, int64_t us);
+
+#define LLM_PRICEDB_FILE "prices/genai-prices-data_slim.json"
+
+struct llm_pricedb;
+
+/* What the database priced a call by: its provider and model, how the
+ * provider was found, the model's match rule and the conditional price used.
+ * Strings belong to the database (valid while it is loaded). */
+struct llm_pricedb_hit {
+    const char *provider, *model; /* database ids */
+    const char *how;              /* "provider name", "API URL" or "model name" */
+    const char *via;              /* the fallback provider the model came from, or NULL */
+    char rule[512];               /* the model's match rule, as JSON */
+    char when[128];               /* the constraint of the price used, or "" */
+    int nprices, index;           /* conditional prices, the one used (0-based) */
+    struct llm_rates rates;       /* at the call's prompt size (tiers resolved) */
+    int tiered;                   /* some rate has tiers by prompt size */
+    double per_request;           /* USD per call (requests_kcount / 1000) */
+};
+
+/* The user's table (--prices, LLMOPS_PRICES), or NULL. */
+const struct llm_price_table *llm_cost_user_table(void);
+/* The genai-prices database and its path, or NULL. */
+struct llm_pricedb *llm_cost_db(const char **path);
+/* Where `prices update` puts a newer database ($XDG_DATA_HOME/llmops/...,
+ * else ~/.local/share/llmops/...), and the database in use: that copy when
+ * present, else the shipped one. 0, or LLM_ENOTFOUND. */
+int llm_cost_db_user_path(char *out, size_t n);
+int llm_cost_db_path(char *out, size_t n);
+
+enum llm_cost_layer { LLM_LAYER_USER, LLM_LAYER_CURATED, LLM_LAYER_DB };
+
+/* What prices a call: the layer, its entry (tables) or match (database), and
+ * the rates at the call's prompt size. */
+struct llm_cost_hit {
+    enum llm_cost_layer layer;
+    const struct llm_price *entry;
+    struct llm_pricedb_hit db;
+    struct llm_rates rates;
+    double per_request; /* USD per call */
+};
+
+/* The layers, most specific first: the user's table, the curated table
+ * (prices.json), the database. server/path (the host called and the URL
+ * path) find the database's provider when the name does not; each may be
+ * NULL. 0 with *hit set, or LLM_ENOTFOUND. */
+int llm_cost_resolve(const char *provider, const char *server, const char *path, const char *model,
+                     int64_t us, int64_t input_tokens, struct llm_cost_hit *hit);
 
 enum llm_cost_result {
     LLM_COST_OK,       /* *usd is set */

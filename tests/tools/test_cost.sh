@@ -20,6 +20,7 @@ cat >"$T/calls.ndjson" <<'EOF'
 {"action_id": "o3-before-cut", "timestamp": "2025-05-01T00:00:00Z", "provider": "openai", "model": "o3-2025-04-16", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
 {"action_id": "o3-after-cut", "timestamp": "2025-07-01T00:00:00Z", "provider": "openai", "model": "o3-2025-04-16", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
 {"action_id": "deepseek-2025-03", "timestamp": "2025-03-01T00:00:00Z", "provider": "deepseek", "model": "deepseek-chat", "status": "ok", "input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 1000}
+{"action_id": "deepseek-2025-03-peak", "timestamp": "2025-03-01T10:00:00Z", "provider": "deepseek", "model": "deepseek-chat", "status": "ok", "input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 1000}
 {"action_id": "deepseek-2025-10", "timestamp": "2025-10-01T00:00:00Z", "provider": "deepseek", "model": "deepseek-chat", "status": "ok", "input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 1000}
 {"action_id": "before-first-price", "timestamp": "2024-03-01T00:00:00Z", "provider": "openai", "model": "gpt-4o-mini", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
 {"action_id": "unknown-model", "timestamp": "2025-05-01T00:00:01Z", "provider": "openai", "model": "gpt-nonexistent-9", "status": "ok", "input_tokens": 1000, "output_tokens": 1000, "cost_usd": 5.0}
@@ -44,9 +45,12 @@ SHIPPED = {
     "anthropic-long": (200000 * 6 + 100000 * 0.60 + 1000 * 22.50) / M,
     "o3-before-cut": (1000 * 10 + 1000 * 40) / M,  # the price before 2025-06-10
     "o3-after-cut": (1000 * 2 + 1000 * 8) / M,
-    "deepseek-2025-03": (600 * 0.27 + 400 * 0.07 + 1000 * 1.10) / M,
+    # curated entries defer to the database from 2025-02-26 16:30 to 2025-09-05: its
+    # time-of-day prices, off-peak 16:30-00:30 UTC (half price) and peak
+    "deepseek-2025-03": (600 * 0.135 + 400 * 0.035 + 1000 * 0.55) / M,
+    "deepseek-2025-03-peak": (600 * 0.27 + 400 * 0.07 + 1000 * 1.10) / M,
     "deepseek-2025-10": (600 * 0.28 + 400 * 0.028 + 1000 * 0.42) / M,
-    "before-first-price": None,  # gpt-4o-mini was priced from 2024-07-18
+    "before-first-price": (1000 * 0.15 + 1000 * 0.60) / M,  # the database does not date it
     "unknown-model": None,
     "no-usage": None,
     "exact-beats-prefix": (1000 * 5 + 1000 * 15) / M,  # not the gpt-4o* prefix's 2.50/10
@@ -54,7 +58,7 @@ SHIPPED = {
     "embeddings": (1000 * 0.02) / M,
     "acme": None,
 }
-OVERRIDE = dict.fromkeys(SHIPPED)  # only what the override table prices
+OVERRIDE = dict(SHIPPED)  # the user's table first, then the curated table and the database
 OVERRIDE.update({
     "openai-cached": (4000 * 100 + 6000 * 50 + 500 * 200) / M,
     "before-first-price": (1000 * 100 + 1000 * 200) / M,
@@ -119,9 +123,8 @@ expect_success "stats" "$LLMOPS" stats --db "$T/c"
 cat "$T/out"
 "$PY" "$SRC/tests/tools/stats_expect.py" "$T/c.ndjson" "$T/out" >/dev/null || fail "stats table"
 grep -qx 'no price for: openai/gpt-nonexistent-9 (1 call)' "$T/out" || fail "unknown model not listed"
-grep -qx 'no price for: openai/gpt-4o-mini (1 call)' "$T/out" || fail "pre-price call not listed"
 grep -qx 'no price for: acme/m1 (1 call)' "$T/out" || fail "acme not listed"
-[[ $(grep -c '^no price for:' "$T/out") -eq 3 ]] || fail "the call without usage is not unpriced"
+[[ $(grep -c '^no price for:' "$T/out") -eq 2 ]] || fail "the call without usage is not unpriced"
 expect_success "stats o3" "$LLMOPS" stats --db "$T/c" --model o3-2025-04-16 --format json
 "$PY" -c '
 import json, sys
@@ -149,7 +152,8 @@ check_costs "$T/out" OVERRIDE "--prices over env" || fail "--prices does not win
 LLMOPS_PRICES=$T/override.json expect_success "stats LLMOPS_PRICES" "$LLMOPS" stats --db "$T/c" \
     --provider acme --format csv
 grep -q '^acme,m1,1,0,1000,1000,0,0,0,0.003,0,' "$T/out" || fail "stats override: $(cat "$T/out")"
-ok "--prices FILE and LLMOPS_PRICES replace the shipped table (export and stats)"
+ok "--prices FILE and LLMOPS_PRICES: the user's table wins over the curated table and the" \
+    "database, which price what it leaves out (export and stats)"
 
 # bad tables: one line, exit 1, naming the file (and the entry)
 echo '{"version": 1, "entries": [' >"$T/broken.json"
@@ -179,38 +183,71 @@ for b in nosource both baddate negative nooutput badlong dup; do
 done
 expect_error "table version 2" 1 "$LLMOPS" prices --prices "$T/bad-version.json"
 
-# --- the shipped table -----------------------------------------------------------
-"$PY" - "$BUILD/prices.json" "$SRC/tools/prices.json" <<'EOF' || fail "shipped table"
-import filecmp, json, sys
+# --- the shipped tables ---------------------------------------------------------
+"$PY" - "$BUILD/prices.json" "$SRC/tools/prices.json" "$SRC/tools/prices" "$BUILD/prices" <<'EOF' || fail "shipped table"
+import filecmp, json, os, sys
+import jsonschema
 assert filecmp.cmp(sys.argv[1], sys.argv[2], shallow=False), "build copy differs"
 t = json.load(open(sys.argv[1]))
 assert t["version"] == 1 and t["as_of"]
 providers = {e["provider"] for e in t["entries"]}
-want = {"openai", "anthropic", "gcp.gemini", "mistral_ai", "groq", "deepseek", "x_ai"}
-assert want <= providers, want - providers
+assert providers == {"openai", "anthropic", "deepseek"}, providers
 for e in t["entries"]:
     assert e["source"].startswith("https://"), e
     assert ("model" in e) != ("model_prefix" in e), e
-print("%d entries" % len(t["entries"]))
+    assert e.get("defer") or "cache_write_1h" in e["usd_per_mtok"] or e["provider"] != "anthropic", e
+# the database travels with its README, licence and schema; the data is the published file,
+# which validates against its schema once the pricing_urls it carries are allowed
+for f in ("genai-prices-data_slim.json", "genai-prices-data_slim.schema.json", "README.md",
+          "LICENSE.genai-prices"):
+    assert filecmp.cmp(os.path.join(sys.argv[3], f), os.path.join(sys.argv[4], f), shallow=False), f
+schema = json.load(open(os.path.join(sys.argv[3], "genai-prices-data_slim.schema.json")))
+schema["$defs"]["Provider"]["properties"]["pricing_urls"] = {"type": "array", "items": {"type": "string"}}
+data = json.load(open(os.path.join(sys.argv[3], "genai-prices-data_slim.json")))
+jsonschema.Draft202012Validator(schema).validate(data)
+print("%d curated entries; database: %d providers, %d models" % (
+    len(t["entries"]), len(data), sum(len(p["models"]) for p in data)))
 EOF
-ok "the shipped table (beside the binary) cites a source for each of its entries and covers" \
-    "OpenAI, Anthropic, Google, Mistral, Groq, DeepSeek and xAI"
+ok "the curated table cites a source for each entry and keeps Anthropic (one-hour cache" \
+    "writes), DeepSeek (dated) and gpt-4o's first price; the database ships with its README," \
+    "licence and schema, and validates against it"
 
 # --- llmops prices -----------------------------------------------------------------
 expect_success "prices" "$LLMOPS" prices
 head -2 "$T/out"
 [[ $(wc -l <"$T/out") -eq $(($("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entries"]))' \
-    "$BUILD/prices.json") + 2)) ]] || fail "prices does not list every entry"
-grep -q "^price table $BUILD/prices.json (as of " "$T/out" || fail "prices: $(head -1 "$T/out")"
-expect_success "prices MODEL --at" "$LLMOPS" prices o3-2025-04-16 --at 2025-05-01
-grep -Eq '^openai +o3\* +2025-04-16 2025-06-10 \* +10 +40 ' "$T/out" || fail "o3 at 2025-05-01: $(cat "$T/out")"
-grep -Eq '^openai +o3\* +2025-06-10 - +2 +8 ' "$T/out" || fail "o3 later entry: $(cat "$T/out")"
-grep -q 'is priced by o3\* from 2025-04-16: https://' "$T/out" || fail "o3: no source line"
+    "$BUILD/prices.json") + 3)) ]] || fail "prices does not list every entry"
+grep -q "^curated table $BUILD/prices.json (as of " "$T/out" || fail "prices: $(head -1 "$T/out")"
+grep -q "^database $BUILD/prices/genai-prices-data_slim.json: 34 providers, 1285 models" "$T/out" ||
+    fail "prices: no database line: $(tail -1 "$T/out")"
+expect_success "prices MODEL --at (curated, dated)" "$LLMOPS" prices deepseek-chat --at 2025-10-01
+grep -Eq '^deepseek +deepseek-chat +2025-09-29 - +\* +0.28 +0.42 ' "$T/out" || fail "deepseek: $(cat "$T/out")"
+grep -Eq '^deepseek +deepseek-chat +2025-02-26 2025-09-05 +\(next +layer\)' "$T/out" ||
+    fail "deepseek defer entry: $(cat "$T/out")"
+grep -q 'priced by the curated table, entry deepseek-chat from 2025-09-29T00:00:00Z: https://' \
+    "$T/out" || fail "deepseek: no source line: $(cat "$T/out")"
+expect_success "prices MODEL --at (database, time of day)" "$LLMOPS" prices deepseek-chat \
+    --at 2025-03-01T10:00:00Z
+grep -q 'conditional price 2 of 2: daily 00:30:00Z-16:30:00Z' "$T/out" || fail "$(cat "$T/out")"
 expect_success "prices MODEL" "$LLMOPS" prices claude-sonnet-4-5-20250929
 grep -q 'input_tokens > 200000: input 6, output 22.5' "$T/out" || fail "no long-context tier shown"
+expect_success "prices MODEL (database, Bedrock)" "$LLMOPS" prices --provider aws.bedrock \
+    us.anthropic.claude-sonnet-4-5-20250929-v1:0 --input-tokens 300000
+grep -q 'provider aws (found by provider name), model regional.anthropic.claude-sonnet-4-5' \
+    "$T/out" || fail "bedrock: $(cat "$T/out")"
+grep -q 'rates: input 3.3, output 16.5, cache_read 0.33, cache_write 4.125' "$T/out" ||
+    fail "bedrock rates: $(cat "$T/out")"
+expect_success "prices MODEL (database, tier)" "$LLMOPS" prices --provider openai gpt-5.4 \
+    --input-tokens 300000 --at 2026-06-01
+grep -q 'rates at this prompt size (tiered): ' "$T/out" || fail "gpt-5.4 tier: $(cat "$T/out")"
+expect_success "prices MODEL (database, model rules only)" "$LLMOPS" prices gemini-2.5-flash
+grep -q 'provider google (found by model name), model gemini-2.5-flash' "$T/out" ||
+    fail "gemini: $(cat "$T/out")"
 expect_success "prices --prices --provider" "$LLMOPS" prices --prices "$T/override.json" --provider acme
-[[ $(wc -l <"$T/out") -eq 3 ]] || fail "prices --provider acme: $(cat "$T/out")"
-ok "prices lists the table; prices MODEL shows its entries, their dates and the one in effect"
+[[ $(wc -l <"$T/out") -eq 4 ]] || fail "prices --provider acme: $(cat "$T/out")"
+grep -q "^user table $T/override.json" "$T/out" || fail "no user table: $(cat "$T/out")"
+ok "prices lists the layers; prices MODEL shows the entries, their dates, the one in effect," \
+    "and which layer, entry or database rule (and tier) prices the call"
 expect_error "prices of an unknown model" 1 "$LLMOPS" prices gpt-nonexistent-9
 [[ ! -s $T/out ]] || fail "prices printed for an unknown model: $(cat "$T/out")"
 expect_error "prices --at bad" 2 "$LLMOPS" prices o3 --at soon

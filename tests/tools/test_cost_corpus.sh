@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Every corpus call priced by llmops against an independent oracle: the
+# genai-prices database's own JavaScript implementation (@pydantic/genai-prices,
+# pinned in tests/node; cost_oracle.mjs) given the same database file, usage,
+# API URL and timestamp. The corpus is replayed through the collector
+# (corpus_records: records as the shim would store them, each at the time
+# the provider answered), stored (mkstore --json) and exported.
+#   - a call the oracle prices: cost_usd equal to 1e-9 USD, except the
+#     DELIBERATE differences below (the curated table wins; hand-computed);
+#   - a call the oracle cannot price: listed in UNPRICED with the reason, and
+#     llmops gives it no cost either;
+#   - the calls with token counts: at least 55 priced, cache reads and writes
+#     among them.
+# The long-context calls are checked to be above a tier of the model (the
+# oracle prices them from the tier).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+CORPUS_RECORDS=${CORPUS_RECORDS:-$BUILD/tests/tools/corpus_records}
+DBFILE=$BUILD/prices/genai-prices-data_slim.json
+[[ -d $SRC/tests/node/node_modules/@pydantic/genai-prices ]] ||
+    (cd "$SRC/tests/node" && npm ci --no-audit --no-fund --loglevel=error) >&2 ||
+    fail "npm ci failed"
+
+"$CORPUS_RECORDS" "$SRC/tests/corpus" >"$T/corpus.ndjson" || fail "corpus_records"
+# long prompts (above the tiers of Gemini 2.5 Pro, GPT-5.4 and, through OpenRouter, Claude Sonnet 4.5),
+# with cache reads and writes, priced by the database's tiers
+cat >>"$T/corpus.ndjson" <<'EOF'
+{"timestamp": "2025-11-02T10:00:00.000000Z", "provider": "gcp.gemini", "server_address": "generativelanguage.googleapis.com", "model": "gemini-2.5-pro", "status": "ok", "input_tokens": 250000, "cache_read_tokens": 50000, "output_tokens": 3000, "extras": {"vector": "long-gemini-2.5-pro"}}
+{"timestamp": "2026-06-01T10:00:01.000000Z", "provider": "openai", "server_address": "api.openai.com", "url_path": "/v1/responses", "model": "gpt-5.4", "status": "ok", "input_tokens": 300000, "cache_read_tokens": 100000, "output_tokens": 2000, "extras": {"vector": "long-openai-gpt-5.4"}}
+{"timestamp": "2025-11-02T10:00:03.000000Z", "provider": "openrouter", "server_address": "openrouter.ai", "url_path": "/api/v1/chat/completions", "model": "anthropic/claude-sonnet-4.5", "status": "ok", "input_tokens": 250000, "cache_read_tokens": 20000, "cache_write_tokens": 10000, "output_tokens": 1500, "extras": {"vector": "long-openrouter-claude-sonnet-4.5"}}
+{"timestamp": "2025-11-02T10:00:02.000000Z", "provider": "gcp.gemini", "server_address": "generativelanguage.googleapis.com", "model": "gemini-2.5-pro", "status": "ok", "input_tokens": 200000, "output_tokens": 3000, "extras": {"vector": "at-tier-gemini-2.5-pro"}}
+EOF
+"$MKSTORE" --db "$T/c" --count 0 --json "$T/corpus.ndjson" || fail "mkstore"
+expect_success "export" "$LLMOPS" export --db "$T/c"
+cp "$T/out" "$T/export.ndjson"
+node "$SRC/tests/tools/cost_oracle.mjs" "$DBFILE" "$T/export.ndjson" >"$T/oracle.ndjson" \
+    2>"$T/oracle.err" || fail "oracle: $(cat "$T/oracle.err")"
+
+"$PY" - "$T/oracle.ndjson" <<'EOF' || fail "corpus costs differ from the oracle"
+import json, sys
+M = 1e6
+# vector -> (reason, hand-computed USD): the curated table (tools/prices.json) wins
+DELIBERATE = {
+    # no Date header: priced at corpus_records' default time, 2025-10-01T12:00Z; DeepSeek's
+    # 2025-09-29 price (V3.2-Exp), which the database does not date (it keeps the 2025
+    # peak/off-peak scheme: 0.55/2.19 at noon UTC)
+    "deepseek_chat_nostream_1": ("DeepSeek dated price change (curated)",
+                                 (12 * 0.28 + 789 * 0.42) / M),
+}
+# vector -> why nobody prices it (the oracle gives null too)
+UNPRICED = {
+    "openai_completions_nostream_1": "davinci-002: not in the database",
+    "openrouter_chat_stream_2": "minimax/minimax-m2:free: OpenRouter's free variant, not in the database",
+    "ollama_chat_nostream_1": "Ollama: a local model, no price",
+    "ollama_chat_stream_1": "Ollama: a local model, no price",
+    "ollama_generate_nostream_1": "Ollama: a local model, no price",
+    "ollama_generate_stream_1": "Ollama: a local model, no price",
+}
+rows = [json.loads(l) for l in open(sys.argv[1])]
+bad, priced, cached, tiers = [], 0, 0, 0
+seen = set()
+for r in rows:
+    v, ours, oracle, u = r["vector"], r["ours"], r["oracle"], r["usage"]
+    seen.add(v)
+    if "input_tokens" not in u and "output_tokens" not in u:
+        if ours is not None:
+            bad.append("%s: no usage, cost %r" % (v, ours))
+        continue
+    if v in DELIBERATE:
+        why, want = DELIBERATE[v]
+        if ours is None or abs(ours - want) > 1e-12 * max(1, want) or oracle is None:
+            bad.append("%s (%s): %r, want %r (oracle %r)" % (v, why, ours, want, oracle))
+        elif abs(ours - oracle) <= 1e-9:
+            bad.append("%s: listed as deliberate but equals the oracle" % v)
+        priced += 1
+        continue
+    if oracle is None:
+        if v not in UNPRICED:
+            bad.append("%s: the oracle cannot price %s/%s; list it with a reason"
+                       % (v, r["record_provider"], r["record_model"]))
+        elif ours is not None:
+            bad.append("%s: priced %r but nobody should (%s)" % (v, ours, UNPRICED[v]))
+        continue
+    if ours is None or abs(ours - oracle) > 1e-9:
+        bad.append("%s %s/%s at %s %s: ours %r, oracle %r (%s/%s)" % (
+            v, r["record_provider"], r["record_model"], r["timestamp"], u, ours, oracle,
+            r["provider"], r["model"]))
+        continue
+    priced += 1
+    cached += bool(u.get("cache_read_tokens") or u.get("cache_write_tokens"))
+    tiers += r["above_tier"]
+    if v.startswith("long-") != r["above_tier"]:
+        bad.append("%s: above a tier: %r" % (v, r["above_tier"]))
+for v in list(DELIBERATE) + list(UNPRICED):
+    if v not in seen:
+        bad.append("%s: listed but not in the corpus" % v)
+print("%d calls with usage priced (%d with cache reads/writes, %d long-context), %d unpriced "
+      "with reasons" % (priced, cached, tiers, len(UNPRICED)))
+if priced < 55 or cached < 6 or tiers != 3:
+    bad.append("too few priced calls: %d (cached %d, tiers %d)" % (priced, cached, tiers))
+for b in bad:
+    print("FAIL", b)
+sys.exit(1 if bad else 0)
+EOF
+ok "every corpus call the database knows costs what genai-prices' calcPrice computes (1e-9 USD)," \
+    "cache reads and writes and long-context tiers included; deliberate differences hand-computed"
+echo "$passed passed, 0 failed"
