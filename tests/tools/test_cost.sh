@@ -248,6 +248,78 @@ expect_success "prices --prices --provider" "$LLMOPS" prices --prices "$T/overri
 grep -q "^user table $T/override.json" "$T/out" || fail "no user table: $(cat "$T/out")"
 ok "prices lists the layers; prices MODEL shows the entries, their dates, the one in effect," \
     "and which layer, entry or database rule (and tier) prices the call"
+# --- prices update -----------------------------------------------------------------
+# a newer database: the shipped one with gpt-4.1-nano's price changed; and bad copies
+"$PY" - "$BUILD/prices/genai-prices-data_slim.json" "$T" <<'EOF'
+import copy, json, sys
+d = json.load(open(sys.argv[1]))
+t = sys.argv[2]
+def model(d, prov, mid):
+    return next(m for p in d if p["id"] == prov for m in p["models"] if m["id"] == mid)
+new = copy.deepcopy(d)
+model(new, "openai", "gpt-4.1-nano")["prices"] = [
+    {"prices": {"input_mtok": 0.1, "cache_read_mtok": 0.025, "output_mtok": 0.4}},
+    {"constraint": {"start_date": "2030-01-01"}, "prices": {"input_mtok": 100, "output_mtok": 200}}]
+json.dump(new, open(t + "/db-new.json", "w"))
+bad = {}
+b = copy.deepcopy(d); model(b, "openai", "gpt-4.1-nano")["match"] = {"regex": "gpt-(4"}; bad["regex"] = b
+b = copy.deepcopy(d); model(b, "openai", "gpt-4.1-nano")["prices"]["input_mtok"] = -1; bad["negative"] = b
+b = copy.deepcopy(d); del b[3]["api_pattern"]; bad["noapi"] = b
+b = copy.deepcopy(d); model(b, "openai", "gpt-4.1-nano")["match"] = {"like": "gpt"}; bad["rule"] = b
+b = copy.deepcopy(d); model(b, "openai", "gpt-4.1-nano")["prices"] = [
+    {"constraint": {"start_date": "2030-02-30"}, "prices": {"input_mtok": 1}}]; bad["date"] = b
+b = copy.deepcopy(d); model(b, "openai", "gpt-4.1-nano")["prices"]["input_mtok"] = {
+    "base": 1, "tiers": [{"start": "big", "price": 2}]}; bad["tier"] = b
+bad["object"] = {"providers": d}
+for k, v in bad.items():
+    json.dump(v, open("%s/db-bad-%s.json" % (t, k), "w"))
+open(t + "/db-bad-json.json", "w").write(json.dumps(d)[:5000])
+EOF
+cat >"$T/nano.ndjson" <<'EOF'
+{"action_id": "nano-now", "timestamp": "2026-01-01T00:00:00Z", "provider": "openai", "model": "gpt-4.1-nano-2025-04-14", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
+{"action_id": "nano-2030", "timestamp": "2030-06-01T00:00:00Z", "provider": "openai", "model": "gpt-4.1-nano-2025-04-14", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
+EOF
+"$MKSTORE" --db "$T/nano" --count 0 --json "$T/nano.ndjson"
+nano_costs() { # WANT-2030: the costs of the two calls
+    "$PY" - "$T/out" "$1" <<'EOF'
+import json, sys
+got = {r["action_id"]: r["cost_usd"] for r in map(json.loads, open(sys.argv[1]))}
+want = {"nano-now": (1000 * 0.1 + 1000 * 0.4) / 1e6, "nano-2030": float(sys.argv[2]) / 1e6}
+assert all(abs(got[k] - w) < 1e-15 for k, w in want.items()), (got, want)
+EOF
+}
+INSTALLED=$HOME/.local/share/llmops/prices/genai-prices-data_slim.json
+expect_success "export (shipped database)" "$LLMOPS" export --db "$T/nano"
+nano_costs 500 || fail "shipped database: gpt-4.1-nano"
+expect_success "prices update" "$LLMOPS" prices update "$T/db-new.json"
+grep -q "^installed $INSTALLED (34 providers, 1285 models)" "$T/out" || fail "update: $(cat "$T/out")"
+cmp -s "$INSTALLED" "$T/db-new.json" || fail "the installed copy differs"
+expect_success "export (updated database)" "$LLMOPS" export --db "$T/nano"
+nano_costs 300000 || fail "the updated database does not price gpt-4.1-nano from 2030"
+expect_success "prices (updated)" "$LLMOPS" prices
+grep -q "^database $INSTALLED: 34 providers" "$T/out" || fail "prices: $(tail -1 "$T/out")"
+ok "prices update installs a newer database in the user's data directory; it prices from then on" \
+    "(a price dated 2030: calls before keep theirs)"
+for b in regex negative noapi rule date tier object json; do
+    expect_error "prices update, bad database ($b)" 1 "$LLMOPS" prices update "$T/db-bad-$b.json"
+    grep -q "refused (the database is unchanged)" "$T/err" || fail "$b: $(cat "$T/err")"
+    cmp -s "$INSTALLED" "$T/db-new.json" || fail "$b: the installed copy changed"
+done
+expect_success "export (after refusals)" "$LLMOPS" export --db "$T/nano"
+nano_costs 300000 || fail "a refused update changed the prices"
+ok "a database that fails the schema (bad regex, negative price, no api_pattern, unknown rule," \
+    "impossible date, bad tier, not a list, truncated JSON) is refused and the old one kept"
+XDG_DATA_HOME=$T/xdg expect_success "prices update (XDG_DATA_HOME)" "$LLMOPS" prices update \
+    "$BUILD/prices/genai-prices-data_slim.json"
+[[ -f $T/xdg/llmops/prices/genai-prices-data_slim.json && ! -e $T/xdg/llmops/prices/genai-prices-data_slim.json.previous ]] ||
+    fail "XDG_DATA_HOME: $(find "$T/xdg")"
+expect_success "prices update again" "$LLMOPS" prices update "$BUILD/prices/genai-prices-data_slim.json"
+cmp -s "$INSTALLED.previous" "$T/db-new.json" || fail "the replaced copy is not kept"
+cmp -s "$INSTALLED" "$BUILD/prices/genai-prices-data_slim.json" || fail "second update"
+expect_success "export (second update)" "$LLMOPS" export --db "$T/nano"
+nano_costs 500 || fail "second update: gpt-4.1-nano"
+ok "prices update follows XDG_DATA_HOME and keeps the copy it replaces (.previous)"
+
 expect_error "prices of an unknown model" 1 "$LLMOPS" prices gpt-nonexistent-9
 [[ ! -s $T/out ]] || fail "prices printed for an unknown model: $(cat "$T/out")"
 expect_error "prices --at bad" 2 "$LLMOPS" prices o3 --at soon
