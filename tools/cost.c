@@ -486,7 +486,7 @@ void llm_cost_fields(unsigned char want[LLM_F__COUNT])
         LLM_F_TIMESTAMP,          LLM_F_PROVIDER,      LLM_F_MODEL,
         LLM_F_INPUT_TOKENS,       LLM_F_OUTPUT_TOKENS, LLM_F_CACHE_READ_TOKENS,
         LLM_F_CACHE_WRITE_TOKENS, LLM_F_USAGE_RAW,     LLM_F_SERVER_ADDRESS,
-        LLM_F_URL_PATH,
+        LLM_F_URL_PATH,           LLM_F_COST_USD,      LLM_F_COST_SOURCE,
     };
 
     for (size_t i = 0; i < sizeof(read) / sizeof(read[0]); i++)
@@ -494,16 +494,23 @@ void llm_cost_fields(unsigned char want[LLM_F__COUNT])
 }
 
 /* A field read here must be marked by llm_cost_fields too (see there). */
-enum llm_cost_result llm_cost_of(json_t *rec, double *usd)
+enum llm_cost_result llm_cost_of_src(json_t *rec, double *usd, enum llm_cost_source *src)
 {
     int64_t in, out, cr, cw, cw1h = 0, uncached, us;
     double usd_e6, input;
-    const char *ts = get_str(rec, "timestamp");
+    const char *ts = get_str(rec, "timestamp"), *s;
     const struct llm_rates *r;
     struct llm_cost_hit hit;
     int have_in = get_count(rec, "input_tokens", &in);
     int have_out = get_count(rec, "output_tokens", &out);
 
+    *src = LLM_COST_FROM_PROVIDER;
+    if (json_is_number(json_object_get(rec, "cost_usd")) && (s = get_str(rec, "cost_source")) &&
+        !strcmp(s, "provider")) { /* what the call cost, as its response said */
+        *usd = json_number_value(json_object_get(rec, "cost_usd"));
+        return LLM_COST_OK;
+    }
+    *src = LLM_COST_FROM_TABLE;
     if (!have_in && !have_out)
         return LLM_COST_NO_USAGE;
     if (!ts || llm_parse_time(ts, &us))
@@ -528,12 +535,24 @@ enum llm_cost_result llm_cost_of(json_t *rec, double *usd)
     return LLM_COST_OK;
 }
 
+enum llm_cost_result llm_cost_of(json_t *rec, double *usd)
+{
+    enum llm_cost_source src;
+
+    return llm_cost_of_src(rec, usd, &src);
+}
+
 void llm_cost_fill(json_t *rec)
 {
+    static const char *const names[] = {"provider", "table"};
+    enum llm_cost_source src;
     double usd;
 
-    if (llm_cost_of(rec, &usd) == LLM_COST_OK)
+    if (llm_cost_of_src(rec, &usd, &src) == LLM_COST_OK) {
         json_object_set_new(rec, "cost_usd", json_real(usd));
-    else
+        json_object_set_new(rec, "cost_source", json_string(names[src]));
+    } else {
         json_object_set_new(rec, "cost_usd", json_null());
+        json_object_set_new(rec, "cost_source", json_null());
+    }
 }

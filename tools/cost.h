@@ -110,10 +110,19 @@ enum llm_cost_result {
 /* Marks (sets to 1) the fields llm_cost_of reads: what a decoded record
  * must carry to be priced (see record_json.h). */
 void llm_cost_fields(unsigned char want[LLM_F__COUNT]);
-/* Prices a decoded record (see the rules in cost.c). */
+enum llm_cost_source {
+    LLM_COST_FROM_PROVIDER, /* the response said what the call cost */
+    LLM_COST_FROM_TABLE,    /* priced from the layers */
+};
+
+/* Prices a decoded record (see the rules in cost.c): the cost the provider
+ * reported (cost_source "provider" with cost_usd), else the layers. */
 enum llm_cost_result llm_cost_of(json_t *rec, double *usd);
-/* Sets rec's cost_usd to its price, or null. Never fails the caller:
- * on allocation failure the field stays as it was. */
+/* The same, and where the cost comes from (set when LLM_COST_OK). */
+enum llm_cost_result llm_cost_of_src(json_t *rec, double *usd, enum llm_cost_source *src);
+/* Sets rec's cost_usd to its cost and cost_source to "provider" or "table",
+ * or both null. Never fails the caller: on allocation failure the fields
+ * stay as they were. */
 void llm_cost_fill(json_t *rec);
 
 #endif

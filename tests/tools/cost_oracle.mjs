@@ -39,7 +39,8 @@ for (const line of fs.readFileSync(exportPath, "utf8").split("\n")) {
   console.log(JSON.stringify({
     vector: r.extras?.vector ?? r.action_id, ours: r.cost_usd, oracle, provider, model,
     above_tier: aboveTier,
-    record_provider: r.provider, record_model: r.model,
+    record_provider: r.provider, record_model: r.model, cost_source: r.cost_source,
+    usage_raw: r.usage_raw ?? null,
     usage, timestamp: r.timestamp,
   }));
 }

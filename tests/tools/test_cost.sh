@@ -248,6 +248,44 @@ expect_success "prices --prices --provider" "$LLMOPS" prices --prices "$T/overri
 grep -q "^user table $T/override.json" "$T/out" || fail "no user table: $(cat "$T/out")"
 ok "prices lists the layers; prices MODEL shows the entries, their dates, the one in effect," \
     "and which layer, entry or database rule (and tier) prices the call"
+# --- cost_source: the response's own cost wins; schema 2 migrations ----------------
+SQLITE=${SQLITE:-sqlite3}
+cat >"$T/src.ndjson" <<'EOF'
+{"action_id": "or-reported", "timestamp": "2025-07-01T00:00:00Z", "provider": "openrouter", "server_address": "openrouter.ai", "model": "openai/o3", "status": "ok", "input_tokens": 1000, "output_tokens": 1000, "cost_usd": 0.5, "cost_source": "provider"}
+{"action_id": "or-table", "timestamp": "2025-07-01T00:00:01Z", "provider": "openrouter", "server_address": "openrouter.ai", "model": "openai/o3", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
+{"action_id": "or-unknown", "timestamp": "2025-07-01T00:00:02Z", "provider": "openrouter", "model": "acme/nothing", "status": "ok", "input_tokens": 1000, "output_tokens": 1000, "cost_usd": 3.0}
+EOF
+"$MKSTORE" --db "$T/src" --count 0 --json "$T/src.ndjson"
+expect_success "export (cost_source)" "$LLMOPS" export --db "$T/src"
+"$PY" - "$T/out" <<'EOF' || fail "cost_source in the export"
+import json, sys
+got = {r["action_id"]: (r["cost_usd"], r["cost_source"]) for r in map(json.loads, open(sys.argv[1]))}
+want = {"or-reported": (0.5, "provider"), "or-table": ((1000 * 2 + 1000 * 8) / 1e6, "table"),
+        "or-unknown": (None, None)}
+assert got == want, got
+EOF
+expect_success "export sqlite (cost_source)" "$LLMOPS" export --db "$T/src" --format sqlite --out "$T/src.db"
+[[ $("$SQLITE" "$T/src.db" "SELECT group_concat(action_id || ':' || coalesce(cost_source, '-'), ',')
+    FROM (SELECT * FROM llm_operations ORDER BY action_id)") == "or-reported:provider,or-table:table,or-unknown:-" ]] ||
+    fail "sqlite cost_source"
+expect_success "export csv (cost_source)" "$LLMOPS" export --db "$T/src" --format csv
+"$PY" -c 'import csv,sys; r={x["action_id"]: x["cost_source"] for x in csv.DictReader(open(sys.argv[1]))}; assert r == {"or-reported": "provider", "or-table": "table", "or-unknown": ""}, r' \
+    "$T/out" || fail "csv cost_source"
+ok "a cost the provider reported (cost_source provider) wins over the tables; cost_source in" \
+    "NDJSON, CSV and SQLite: provider, table or null"
+# a schema-1 SQLite table (no cost_source) is migrated to schema 2
+"$SQLITE" "$T/src.db" "ALTER TABLE llm_operations DROP COLUMN cost_source;
+    UPDATE llmops_meta SET value = '1' WHERE name = 'schema_version'"
+expect_success "create-tables (schema 1 -> 2)" "$LLMOPS" create-tables --to "sqlite:$T/src.db"
+grep -qx "sqlite:$T/src.db: added 1 column to llm_operations (schema 1 -> 2)" "$T/out" ||
+    fail "create-tables: $(cat "$T/out")"
+"$MKSTORE" --db "$T/src2" --count 0 --json "$T/src.ndjson" # the same calls, new ids
+expect_success "export into the migrated table" "$LLMOPS" export --db "$T/src2" --format sqlite \
+    --out "$T/src.db"
+[[ $("$SQLITE" "$T/src.db" "SELECT count(*) FROM llm_operations WHERE cost_source = 'provider'") == 1 ]] ||
+    fail "migrated table: no cost_source"
+ok "create-tables migrates a schema-1 SQLite table: cost_source added, version 2 recorded"
+
 # --- prices update -----------------------------------------------------------------
 # a newer database: the shipped one with gpt-4.1-nano's price changed; and bad copies
 "$PY" - "$BUILD/prices/genai-prices-data_slim.json" "$T" <<'EOF'

@@ -9,6 +9,8 @@
 #     DELIBERATE differences below (the curated table wins; hand-computed);
 #   - a call the oracle cannot price: listed in UNPRICED with the reason, and
 #     llmops gives it no cost either;
+#   - a call whose response reports its cost (OpenRouter's usage.cost): that
+#     cost, cost_source "provider"; every other priced call cost_source "table";
 #   - the calls with token counts: at least 55 priced, cache reads and writes
 #     among them.
 # The long-context calls are checked to be above a tier of the model (the
@@ -47,21 +49,35 @@ DELIBERATE = {
     "deepseek_chat_nostream_1": ("DeepSeek dated price change (curated)",
                                  (12 * 0.28 + 789 * 0.42) / M),
 }
+# vector -> the cost its response reports (usage.cost, USD)
+PROVIDER = {
+    "openrouter_chat_stream_1": 0.00085,  # openai/o3; the oracle agrees
+    "openrouter_chat_stream_2": 0.0,  # minimax/minimax-m2:free: free; the database has no price
+}
 # vector -> why nobody prices it (the oracle gives null too)
 UNPRICED = {
     "openai_completions_nostream_1": "davinci-002: not in the database",
-    "openrouter_chat_stream_2": "minimax/minimax-m2:free: OpenRouter's free variant, not in the database",
     "ollama_chat_nostream_1": "Ollama: a local model, no price",
     "ollama_chat_stream_1": "Ollama: a local model, no price",
     "ollama_generate_nostream_1": "Ollama: a local model, no price",
     "ollama_generate_stream_1": "Ollama: a local model, no price",
 }
 rows = [json.loads(l) for l in open(sys.argv[1])]
-bad, priced, cached, tiers = [], 0, 0, 0
+bad, priced, cached, tiers, provider = [], 0, 0, 0, 0
 seen = set()
 for r in rows:
     v, ours, oracle, u = r["vector"], r["ours"], r["oracle"], r["usage"]
     seen.add(v)
+    raw = r["usage_raw"]
+    raw = json.loads(raw) if isinstance(raw, str) else raw or {}
+    if v in PROVIDER:
+        if ours != PROVIDER[v] or raw.get("cost") != PROVIDER[v] or r["cost_source"] != "provider":
+            bad.append("%s: cost %r (%r), want the reported %r" % (v, ours, r["cost_source"],
+                                                                PROVIDER[v]))
+        provider += 1
+        continue
+    if (ours is None) != (r["cost_source"] is None) or r["cost_source"] not in (None, "table"):
+        bad.append("%s: cost %r, cost_source %r" % (v, ours, r["cost_source"]))
     if "input_tokens" not in u and "output_tokens" not in u:
         if ours is not None:
             bad.append("%s: no usage, cost %r" % (v, ours))
@@ -91,17 +107,19 @@ for r in rows:
     tiers += r["above_tier"]
     if v.startswith("long-") != r["above_tier"]:
         bad.append("%s: above a tier: %r" % (v, r["above_tier"]))
-for v in list(DELIBERATE) + list(UNPRICED):
+for v in list(DELIBERATE) + list(UNPRICED) + list(PROVIDER):
     if v not in seen:
         bad.append("%s: listed but not in the corpus" % v)
-print("%d calls with usage priced (%d with cache reads/writes, %d long-context), %d unpriced "
-      "with reasons" % (priced, cached, tiers, len(UNPRICED)))
-if priced < 55 or cached < 6 or tiers != 3:
+print("%d calls with usage priced (%d with cache reads/writes, %d long-context), %d at the cost "
+      "their response reports, %d unpriced with reasons" % (priced, cached, tiers, provider,
+                                                            len(UNPRICED)))
+if priced < 55 or cached < 6 or tiers != 3 or provider != len(PROVIDER):
     bad.append("too few priced calls: %d (cached %d, tiers %d)" % (priced, cached, tiers))
 for b in bad:
     print("FAIL", b)
 sys.exit(1 if bad else 0)
 EOF
 ok "every corpus call the database knows costs what genai-prices' calcPrice computes (1e-9 USD)," \
-    "cache reads and writes and long-context tiers included; deliberate differences hand-computed"
+    "cache reads and writes and long-context tiers included; deliberate differences hand-computed;" \
+    "a cost the response reports wins (cost_source provider)"
 echo "$passed passed, 0 failed"
