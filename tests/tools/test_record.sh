@@ -94,7 +94,7 @@ import json, sys, time
 inputs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 ids = open(sys.argv[2]).read().split()
 out = {r["operation_id"]: r for r in map(json.loads, open(sys.argv[3], encoding="utf-8"))}
-made = {"operation_id", "timestamp", "schema_version", "extras", "cost_usd"}
+made = {"operation_id", "timestamp", "schema_version", "extras", "cost_usd", "cost_source"}
 now = time.time()
 problems = []
 for i, (inp, oid) in enumerate(zip(inputs, ids)):
