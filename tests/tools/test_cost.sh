@@ -125,13 +125,15 @@ cat "$T/out"
 grep -qx 'no price for: openai/gpt-nonexistent-9 (1 call)' "$T/out" || fail "unknown model not listed"
 grep -qx 'no price for: acme/m1 (1 call)' "$T/out" || fail "acme not listed"
 [[ $(grep -c '^no price for:' "$T/out") -eq 2 ]] || fail "the call without usage is not unpriced"
+# 19 calls, one without token counts; 2 with no price
+grep -qx 'priced: 16 of 18 calls with token counts (88.9%)' "$T/out" || fail "no share priced"
 expect_success "stats o3" "$LLMOPS" stats --db "$T/c" --model o3-2025-04-16 --format json
 "$PY" -c '
 import json, sys
 [g] = json.load(open(sys.argv[1]))
 assert abs(g["cost_usd"] - 0.06) < 1e-12 and g["unpriced_calls"] == 0, g' "$T/out" ||
     fail "stats cost of the two o3 calls"
-ok "stats sums the costs and lists the unpriced models"
+ok "stats sums the costs, lists the unpriced models and the share of calls priced"
 
 # --- overrides -----------------------------------------------------------------
 cat >"$T/override.json" <<'EOF'
