@@ -122,4 +122,63 @@ EOF
 ok "every corpus call the database knows costs what genai-prices' calcPrice computes (1e-9 USD)," \
     "cache reads and writes and long-context tiers included; deliberate differences hand-computed;" \
     "a cost the response reports wins (cost_source provider)"
+# --- the whole database ----------------------------------------------------------
+# Every model of every provider, named by its id, called through its provider's
+# API URL (no provider name: found by api_pattern, as the oracle finds it), at
+# four times (2024; 2025 at 20:00 and 10:00 UTC, DeepSeek's off-peak and peak
+# hours; 2026 evening) and two prompt sizes (1,000 and 300,000 tokens: above
+# every long-context tier) with cache reads and writes: llmops and calcPrice
+# agree on every one, priced or not.
+"$PY" - "$DBFILE" >"$T/db.ndjson" <<'EOF'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+HOSTS = {"aws": ("bedrock-runtime.us-east-1.amazonaws.com", "/model/x/converse"),
+         "azure": ("example.openai.azure.com", "/openai/deployments/x/chat/completions"),
+         "google": ("generativelanguage.googleapis.com", "/v1beta/models/x:generateContent"),
+         "cohere": ("api.cohere.com", "/v2/chat"), "minimax": ("api.minimax.io", "/v1/text"),
+         "moonshotai": ("api.moonshot.ai", "/v1/chat/completions"),
+         "openrouter": ("openrouter.ai", "/api/v1/chat/completions")}
+n = 0
+for p in d:
+    if p["id"] in HOSTS:
+        host, path = HOSTS[p["id"]]
+    else:  # https://api\.x\.com[/prefix]
+        m = re.fullmatch(r"https://((?:[a-z0-9-]|\\\.)+)(/[a-z-]+)?", p["api_pattern"])
+        assert m, "no host for %s: %s" % (p["id"], p["api_pattern"])
+        host, path = m.group(1).replace("\\.", "."), (m.group(2) or "") + "/v1/chat/completions"
+    for mod in p["models"]:
+        for ts in ("2024-06-01T12:00:00", "2025-03-01T20:00:00", "2025-03-01T10:00:00",
+                   "2026-06-01T20:00:00"):
+            for size in (1000, 300000):
+                n += 1
+                print(json.dumps({
+                    "timestamp": "%s.%06dZ" % (ts, n), "server_address": host, "url_path": path,
+                    "model": mod["id"], "status": "ok", "input_tokens": size,
+                    "cache_read_tokens": size // 10, "cache_write_tokens": size // 20,
+                    "output_tokens": 777,
+                    "extras": {"vector": "%s/%s@%s/%d" % (p["id"], mod["id"], ts, size)}}))
+EOF
+"$MKSTORE" --db "$T/db" --count 0 --json "$T/db.ndjson" || fail "mkstore (database)"
+expect_success "export (database)" "$LLMOPS" export --db "$T/db"
+cp "$T/out" "$T/db-export.ndjson"
+node "$SRC/tests/tools/cost_oracle.mjs" "$DBFILE" "$T/db-export.ndjson" >"$T/db-oracle.ndjson" \
+    2>"$T/oracle.err" || fail "oracle: $(cat "$T/oracle.err")"
+"$PY" - "$T/db-oracle.ndjson" <<'EOF' || fail "database costs differ from the oracle"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+bad = [r for r in rows if (r["ours"] is None) != (r["oracle"] is None) or
+       (r["ours"] is not None and abs(r["ours"] - r["oracle"]) > 1e-9)]
+for r in bad[:20]:
+    print("FAIL %s: ours %r, oracle %r (%s/%s)" % (r["vector"], r["ours"], r["oracle"],
+                                                  r["provider"], r["model"]))
+priced = sum(r["oracle"] is not None for r in rows)
+tod = {r["vector"]: r["ours"] for r in rows if r["vector"].startswith("deepseek/deepseek-chat@2025-03-01")}
+print("%d calls, %d priced, %d differences" % (len(rows), priced, len(bad)))
+assert len(rows) > 10000 and priced > 0.95 * len(rows)
+assert tod["deepseek/deepseek-chat@2025-03-01T20:00:00/1000"] < tod["deepseek/deepseek-chat@2025-03-01T10:00:00/1000"], tod
+sys.exit(1 if bad else 0)
+EOF
+ok "every model of the database through its API URL, at four times and two prompt sizes:" \
+    "the same cost as calcPrice (rules, regexes, fallbacks, dates, times of day, tiers)"
+
 echo "$passed passed, 0 failed"
