@@ -1,11 +1,16 @@
-/* The price table and the cost of a call.
+/* The price layers and the cost of a call. Tool only (main thread).
  *
- * The table (tools/prices.json, installed as share/llmops/prices.json) is
- * validated as a whole when loaded: a bad entry is an error naming the file
- * and the entry, never a silently wrong cost. Entries are kept as written;
- * the lookup picks, among the entries in effect at the call's timestamp, the
- * most specific match and of those the latest, so a correction is a new entry
- * with a later effective_from and old calls keep their old price.
+ * Layers, most specific first: the user's table (--prices, LLMOPS_PRICES),
+ * the curated table (tools/prices.json, installed as
+ * share/llmops/prices.json), the genai-prices database (pricedb.c). The
+ * tables are validated as a whole when loaded: a bad entry is an error
+ * naming the file and the entry, never a silently wrong cost. Entries are
+ * kept as written; a table's lookup picks, among the entries in effect at
+ * the call's timestamp, the most specific match and of those the latest, so
+ * a correction is a new entry with a later effective_from and old calls keep
+ * their old price; a "defer" entry in effect hands the call to the next
+ * layer. A cost the response reported (cost_source "provider", stored by the
+ * collector) is the call's cost whatever the layers say.
  *
  * Cost rules, from the record's raw counts (input_tokens is the whole
  * prompt, cache reads and writes included; output_tokens includes reasoning):
@@ -14,8 +19,10 @@
  *        + cache_write_tokens * cache_write + output_tokens * output
  * so cached tokens are billed once, at their own rate, and reasoning is not
  * added again. When the entry has a long_context tier and input_tokens is
- * above its threshold, the tier's rates price the whole call. A rate the
- * table leaves out is the tier's input rate. Anthropic's one-hour cache
+ * above its threshold, the tier's rates price the whole call (the database:
+ * each rate's tier by input_tokens). A cache rate left out is the tier's
+ * input rate; an input or output rate the database leaves out is 0, and its
+ * per-request price is added. Anthropic's one-hour cache
  * writes (usage_raw.cache_creation.ephemeral_1h_input_tokens) take
  * cache_write_1h when the entry has it. Unknown counts are 0, but a call
  * with neither input nor output known has no cost (null), as has a call the

@@ -1,7 +1,8 @@
-/* Cost of a call from the price table (prices.json): which table is used,
- * which entry prices a call, and what the call cost. One table per process,
- * loaded once; exports and stats price every record from it at read time, so
- * a corrected table re-prices the whole history. */
+/* Cost of a call: the price layers (the user's table, the curated table
+ * prices.json, the genai-prices database: pricedb.h), which of them prices a
+ * call and how, and what the call cost - or the cost its response reported.
+ * Loaded once per process; exports and stats price every record at read
+ * time, so corrected or newer prices re-price the whole history. */
 #ifndef LLM_COST_H
 #define LLM_COST_H
 
@@ -36,15 +37,17 @@ struct llm_price_table {
     size_t n;
 };
 
-/* --prices FILE: takes precedence over LLMOPS_PRICES and the shipped table. */
+/* --prices FILE: the user's table, taking precedence over LLMOPS_PRICES. */
 void llm_cost_set_path(const char *path);
-/* Loads the table once: --prices, else $LLMOPS_PRICES, else prices.json
+/* Loads the layers once: the user's table (--prices, else $LLMOPS_PRICES);
+ * the curated prices.json and the database (see llm_cost_db_path), each
  * beside the llmops binary (the build tree), else ../share/llmops/ from it,
- * else the install prefix's. Without a shipped table every cost is null (0
- * is returned); a named file that cannot be used is an error, reported on
- * stderr. required: a missing table is an error too. */
+ * else the install prefix's. A shipped file that is missing is left out (0
+ * is returned; without any, every cost is null); a file that cannot be used
+ * is an error, reported on stderr. required: no layer at all is an error
+ * too. */
 int llm_cost_load(int required);
-/* The loaded table, or NULL. */
+/* The curated table, or NULL. */
 const struct llm_price_table *llm_cost_table(void);
 
 /* The entry pricing provider/model at time us: the most specific match (an
