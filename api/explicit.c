@@ -118,6 +118,8 @@ static int set_field(struct llm_record *r, enum llm_field f, json_t *v, char *wh
     double d;
 
     switch (f) {
+    case LLM_F_COST_SOURCE: /* the price decides it, at export */
+        return json_is_string(v) ? 0 : fail(why, n, LLMOPS_ETYPE, "%s: want a string", name);
     case LLM_F_COST_USD:
         return json_is_number(v) ? 0 : fail(why, n, LLMOPS_ETYPE, "%s: want a number", name);
     case LLM_F_SCHEMA_VERSION:

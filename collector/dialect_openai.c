@@ -76,6 +76,25 @@ static int reasoning_excluded(struct llm_call *c, json_t *u, int64_t out, int64_
     return provider && !strcmp(provider, "x_ai");
 }
 
+/* The cost the provider reports, USD (OpenRouter: usage.cost; with a key of
+ * the user's own, BYOK, the upstream provider's charge is apart in
+ * cost_details.upstream_inference_cost). The tool keeps it over its price. */
+static void provider_cost(struct llm_call *c, json_t *u)
+{
+    json_t *cost = json_object_get(u, "cost");
+    json_t *up = llm_json_path(u, "cost_details.upstream_inference_cost");
+    double usd;
+
+    if (!json_is_number(cost) || json_number_value(cost) < 0)
+        return;
+    usd = json_number_value(cost);
+    if (json_is_true(json_object_get(u, "is_byok")) && json_is_number(up) &&
+        json_number_value(up) > 0)
+        usd += json_number_value(up);
+    llm_record_set_real(&c->rec, LLM_F_COST_USD, usd);
+    llm_record_set_cstr(&c->rec, LLM_F_COST_SOURCE, "provider");
+}
+
 void llm_openai_usage(struct llm_call *c, json_t *u)
 {
     int64_t out, r;
@@ -94,6 +113,7 @@ void llm_openai_usage(struct llm_call *c, json_t *u)
     llm_json_set_int(c, LLM_F_CACHE_READ_TOKENS, u, "prompt_cache_hit_tokens");
     llm_json_set_int(c, LLM_F_CACHE_READ_TOKENS, u, "prompt_tokens_details.cached_tokens");
     llm_json_set_int(c, LLM_F_REASONING_TOKENS, u, "completion_tokens_details.reasoning_tokens");
+    provider_cost(c, u);
     llm_call_usage_raw(c, u);
 }
 

@@ -1,4 +1,4 @@
-/* The record: one LLM request/response pair, schema version 1.
+/* The record: one LLM request/response pair, schema version LLM_SCHEMA_VERSION.
  *
  * In memory it is an array of optional values indexed by field; in the store
  * it is a msgpack map whose keys are the field names below, in this order,
@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LLM_SCHEMA_VERSION 1
+/* 2: cost_source (issue 17) */
+#define LLM_SCHEMA_VERSION 2
 
 enum llm_type {
     LLM_T_STR,   /* text */
@@ -62,6 +63,7 @@ enum llm_type {
     X(ERROR_TYPE, "error_type", LLM_T_STR)                                                         \
     X(ERROR_MESSAGE, "error_message", LLM_T_STR)                                                   \
     X(COST_USD, "cost_usd", LLM_T_REAL)                                                            \
+    X(COST_SOURCE, "cost_source", LLM_T_STR) /* schema 2 */                                        \
     X(COMPLETION_ARGS, "completion_args", LLM_T_JSON)                                              \
     X(RESPONSE, "response", LLM_T_STR)                                                             \
     X(TOOL_CALLS, "tool_calls", LLM_T_JSON)                                                        \

@@ -27,8 +27,8 @@ enum llm_cmd_opt {
 /* clang-format on */
 
 #define LLM_PRICES_HELP                                                                            \
-    "  --prices FILE     price table to use instead of $LLMOPS_PRICES or the\n"                    \
-    "                    shipped one (see 'llmops prices --help')\n"
+    "  --prices FILE     the user's price table, over the shipped ones (else\n"                    \
+    "                    $LLMOPS_PRICES; see 'llmops prices --help')\n"
 
 struct llm_cmd {
     const char *name, *usage;

@@ -1,11 +1,16 @@
-/* The price table and the cost of a call.
+/* The price layers and the cost of a call. Tool only (main thread).
  *
- * The table (tools/prices.json, installed as share/llmops/prices.json) is
- * validated as a whole when loaded: a bad entry is an error naming the file
- * and the entry, never a silently wrong cost. Entries are kept as written;
- * the lookup picks, among the entries in effect at the call's timestamp, the
- * most specific match and of those the latest, so a correction is a new entry
- * with a later effective_from and old calls keep their old price.
+ * Layers, most specific first: the user's table (--prices, LLMOPS_PRICES),
+ * the curated table (tools/prices.json, installed as
+ * share/llmops/prices.json), the genai-prices database (pricedb.c). The
+ * tables are validated as a whole when loaded: a bad entry is an error
+ * naming the file and the entry, never a silently wrong cost. Entries are
+ * kept as written; a table's lookup picks, among the entries in effect at
+ * the call's timestamp, the most specific match and of those the latest, so
+ * a correction is a new entry with a later effective_from and old calls keep
+ * their old price; a "defer" entry in effect hands the call to the next
+ * layer. A cost the response reported (cost_source "provider", stored by the
+ * collector) is the call's cost whatever the layers say.
  *
  * Cost rules, from the record's raw counts (input_tokens is the whole
  * prompt, cache reads and writes included; output_tokens includes reasoning):
@@ -14,8 +19,10 @@
  *        + cache_write_tokens * cache_write + output_tokens * output
  * so cached tokens are billed once, at their own rate, and reasoning is not
  * added again. When the entry has a long_context tier and input_tokens is
- * above its threshold, the tier's rates price the whole call. A rate the
- * table leaves out is the tier's input rate. Anthropic's one-hour cache
+ * above its threshold, the tier's rates price the whole call (the database:
+ * each rate's tier by input_tokens). A cache rate left out is the tier's
+ * input rate; an input or output rate the database leaves out is 0, and its
+ * per-request price is added. Anthropic's one-hour cache
  * writes (usage_raw.cache_creation.ephemeral_1h_input_tokens) take
  * cache_write_1h when the entry has it. Unknown counts are 0, but a call
  * with neither input nor output known has no cost (null), as has a call the
@@ -25,6 +32,7 @@
  * very same number. */
 #include "cost.h"
 #include "cli.h"
+#include "pricedb.h"
 #include "err.h"
 #include "util.h"
 
@@ -39,11 +47,16 @@
 #ifndef LLMOPS_PRICES_INSTALLED
 #define LLMOPS_PRICES_INSTALLED "/usr/local/share/llmops/prices.json"
 #endif
+#ifndef LLMOPS_PRICEDB_INSTALLED
+#define LLMOPS_PRICEDB_INSTALLED "/usr/local/share/llmops/" LLM_PRICEDB_FILE
+#endif
 
 #define TABLE_VERSION 1
 
 static const char *override_path;
-static struct llm_price_table *table;
+static struct llm_price_table *user, *table; /* --prices / LLMOPS_PRICES, prices.json */
+static struct llm_pricedb *db;
+static char *db_path;
 static int loaded;
 
 void llm_cost_set_path(const char *path)
@@ -54,6 +67,18 @@ void llm_cost_set_path(const char *path)
 const struct llm_price_table *llm_cost_table(void)
 {
     return table;
+}
+
+const struct llm_price_table *llm_cost_user_table(void)
+{
+    return user;
+}
+
+struct llm_pricedb *llm_cost_db(const char **path)
+{
+    if (path)
+        *path = db_path;
+    return db;
 }
 
 static void table_free(struct llm_price_table *t)
@@ -142,7 +167,7 @@ static int parse_long(json_t *lc, struct llm_price *p, char *why, size_t n)
 static int parse_entry(json_t *e, struct llm_price *p, char *why, size_t n)
 {
     json_t *model = json_object_get(e, "model"), *prefix = json_object_get(e, "model_prefix");
-    json_t *lc = json_object_get(e, "long_context");
+    json_t *lc = json_object_get(e, "long_context"), *defer;
     int rc;
 
     if (!json_is_object(e)) {
@@ -171,6 +196,18 @@ static int parse_entry(json_t *e, struct llm_price *p, char *why, size_t n)
     }
     if (llm_parse_time(p->from, &p->from_us)) {
         snprintf(why, n, "effective_from '%s' is not a date or an RFC 3339 time", p->from);
+        return LLM_EINVAL;
+    }
+    defer = json_object_get(e, "defer");
+    if (defer && !json_is_true(defer)) {
+        snprintf(why, n, "defer is not true");
+        return LLM_EINVAL;
+    }
+    if (defer) { /* the next layer prices calls from here on: no rates */
+        p->defer = 1;
+        if (!json_object_get(e, "usd_per_mtok") && !lc)
+            return 0;
+        snprintf(why, n, "a defer entry has no usd_per_mtok or long_context");
         return LLM_EINVAL;
     }
     rc = get_rates(json_object_get(e, "usd_per_mtok"), &p->base, why, n);
@@ -271,8 +308,10 @@ static int load_file(const char *path, struct llm_price_table **out)
     return 0;
 }
 
-/* The shipped table: beside the binary in the build tree, else installed. */
-static int find_shipped(char *out, size_t n)
+/* A shipped data file (name: prices.json, prices/genai-prices-...): beside
+ * the binary in the build tree, else installed next to it, else at the
+ * install prefix. */
+static int find_shipped(const char *name, const char *installed, char *out, size_t n)
 {
     char exe[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -283,16 +322,52 @@ static int find_shipped(char *out, size_t n)
         slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            snprintf(out, n, "%s/prices.json", exe);
+            snprintf(out, n, "%s/%s", exe, name);
             if (!access(out, R_OK))
                 return 0;
-            snprintf(out, n, "%s/../share/llmops/prices.json", exe);
+            snprintf(out, n, "%s/../share/llmops/%s", exe, name);
             if (!access(out, R_OK))
                 return 0;
         }
     }
-    snprintf(out, n, "%s", LLMOPS_PRICES_INSTALLED);
+    snprintf(out, n, "%s", installed);
     return access(out, R_OK) ? LLM_ENOTFOUND : 0;
+}
+
+int llm_cost_db_user_path(char *out, size_t n)
+{
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+    if (xdg && *xdg == '/')
+        snprintf(out, n, "%s/llmops/%s", xdg, LLM_PRICEDB_FILE);
+    else if (home && *home)
+        snprintf(out, n, "%s/.local/share/llmops/%s", home, LLM_PRICEDB_FILE);
+    else
+        return LLM_ENOTFOUND;
+    return 0;
+}
+
+int llm_cost_db_path(char *out, size_t n)
+{
+    if (!llm_cost_db_user_path(out, n) && !access(out, F_OK))
+        return 0;
+    return find_shipped(LLM_PRICEDB_FILE, LLMOPS_PRICEDB_INSTALLED, out, n);
+}
+
+static int load_db(void)
+{
+    char path[PATH_MAX + 64], why[700] = "";
+    int rc;
+
+    if (llm_cost_db_path(path, sizeof(path)))
+        return 0; /* no database: the tables alone price */
+    rc = llm_pricedb_load(path, &db, why, sizeof(why));
+    if (rc) {
+        llm_cli_error(rc, "price database %s: %s", path, why);
+        return rc;
+    }
+    db_path = strdup(path);
+    return db_path ? 0 : LLM_ENOMEM;
 }
 
 int llm_cost_load(int required)
@@ -305,16 +380,22 @@ int llm_cost_load(int required)
         return rc;
     loaded = 1;
     if (override_path)
-        return rc = load_file(override_path, &table);
-    if (env && *env)
-        return rc = load_file(env, &table);
-    if (find_shipped(path, sizeof(path))) {
-        if (required)
-            llm_cli_error(LLM_ENOTFOUND, "price table (--prices FILE, LLMOPS_PRICES, or %s)",
-                          LLMOPS_PRICES_INSTALLED);
-        return rc = required ? LLM_ENOTFOUND : 0;
+        rc = load_file(override_path, &user);
+    else if (env && *env)
+        rc = load_file(env, &user);
+    if (rc)
+        return rc;
+    if (!find_shipped("prices.json", LLMOPS_PRICES_INSTALLED, path, sizeof(path)) &&
+        (rc = load_file(path, &table)))
+        return rc;
+    if ((rc = load_db()))
+        return rc;
+    if (required && !user && !table && !db) {
+        llm_cli_error(LLM_ENOTFOUND, "price table (--prices FILE, LLMOPS_PRICES, or %s)",
+                      LLMOPS_PRICES_INSTALLED);
+        return rc = LLM_ENOTFOUND;
     }
-    return rc = load_file(path, &table);
+    return rc;
 }
 
 static int matches(const struct llm_price *p, const char *provider, const char *model)
@@ -382,13 +463,37 @@ static double rate(double r, double fallback)
     return isnan(r) ? fallback : r;
 }
 
+int llm_cost_resolve(const char *provider, const char *server, const char *path, const char *model,
+                     int64_t us, int64_t input_tokens, struct llm_cost_hit *hit)
+{
+    const struct llm_price_table *layers[] = {user, table};
+
+    memset(hit, 0, sizeof(*hit));
+    for (int l = 0; l < 2; l++) {
+        const struct llm_price *p = llm_cost_lookup(layers[l], provider, model, us);
+        if (!p || p->defer)
+            continue;
+        hit->layer = l ? LLM_LAYER_CURATED : LLM_LAYER_USER;
+        hit->entry = p;
+        hit->rates = p->has_long && input_tokens > p->long_threshold ? p->lng : p->base;
+        return 0;
+    }
+    if (llm_pricedb_price(db, provider, server, path, model, us, input_tokens, &hit->db))
+        return LLM_ENOTFOUND;
+    hit->layer = LLM_LAYER_DB;
+    hit->rates = hit->db.rates;
+    hit->per_request = hit->db.per_request;
+    return 0;
+}
+
 void llm_cost_fields(unsigned char want[LLM_F__COUNT])
 {
     /* keep in step with llm_cost_of, get_count and one_hour_writes */
     static const enum llm_field read[] = {
         LLM_F_TIMESTAMP,          LLM_F_PROVIDER,      LLM_F_MODEL,
         LLM_F_INPUT_TOKENS,       LLM_F_OUTPUT_TOKENS, LLM_F_CACHE_READ_TOKENS,
-        LLM_F_CACHE_WRITE_TOKENS, LLM_F_USAGE_RAW,
+        LLM_F_CACHE_WRITE_TOKENS, LLM_F_USAGE_RAW,     LLM_F_SERVER_ADDRESS,
+        LLM_F_URL_PATH,           LLM_F_COST_USD,      LLM_F_COST_SOURCE,
     };
 
     for (size_t i = 0; i < sizeof(read) / sizeof(read[0]); i++)
@@ -396,44 +501,65 @@ void llm_cost_fields(unsigned char want[LLM_F__COUNT])
 }
 
 /* A field read here must be marked by llm_cost_fields too (see there). */
-enum llm_cost_result llm_cost_of(json_t *rec, double *usd)
+enum llm_cost_result llm_cost_of_src(json_t *rec, double *usd, enum llm_cost_source *src)
 {
     int64_t in, out, cr, cw, cw1h = 0, uncached, us;
-    double usd_e6;
-    const char *ts = get_str(rec, "timestamp");
-    const struct llm_price *p;
+    double usd_e6, input;
+    const char *ts = get_str(rec, "timestamp"), *s;
     const struct llm_rates *r;
+    struct llm_cost_hit hit;
     int have_in = get_count(rec, "input_tokens", &in);
     int have_out = get_count(rec, "output_tokens", &out);
 
+    *src = LLM_COST_FROM_PROVIDER;
+    if (json_is_number(json_object_get(rec, "cost_usd")) && (s = get_str(rec, "cost_source")) &&
+        !strcmp(s, "provider")) { /* what the call cost, as its response said */
+        *usd = json_number_value(json_object_get(rec, "cost_usd"));
+        return LLM_COST_OK;
+    }
+    *src = LLM_COST_FROM_TABLE;
     if (!have_in && !have_out)
         return LLM_COST_NO_USAGE;
     if (!ts || llm_parse_time(ts, &us))
         us = llm_now_ns() / 1000;
-    p = llm_cost_lookup(table, get_str(rec, "provider"), get_str(rec, "model"), us);
-    if (!p)
+    if (llm_cost_resolve(get_str(rec, "provider"), get_str(rec, "server_address"),
+                         get_str(rec, "url_path"), get_str(rec, "model"), us, in, &hit))
         return LLM_COST_NO_PRICE;
     get_count(rec, "cache_read_tokens", &cr);
     get_count(rec, "cache_write_tokens", &cw);
-    r = p->has_long && in > p->long_threshold ? &p->lng : &p->base;
+    r = &hit.rates;
+    input = rate(r->input, 0); /* the database may leave a rate out: it costs nothing */
     uncached = in - cr - cw;
     if (uncached < 0)
         uncached = 0;
     if (!isnan(r->cache_write_1h) && cw)
         cw1h = one_hour_writes(rec, cw);
-    usd_e6 = (double)uncached * r->input + (double)cr * rate(r->cache_read, r->input) +
-             (double)(cw - cw1h) * rate(r->cache_write, r->input) +
-             (double)cw1h * rate(r->cache_write_1h, r->input) + (double)out * r->output;
+    usd_e6 = (double)uncached * input + (double)cr * rate(r->cache_read, input) +
+             (double)(cw - cw1h) * rate(r->cache_write, input) +
+             (double)cw1h * rate(r->cache_write_1h, input) + (double)out * rate(r->output, 0) +
+             hit.per_request * 1e6;
     *usd = nearbyint(usd_e6 * 1e6) / 1e12; /* whole picodollars: see the top */
     return LLM_COST_OK;
 }
 
+enum llm_cost_result llm_cost_of(json_t *rec, double *usd)
+{
+    enum llm_cost_source src;
+
+    return llm_cost_of_src(rec, usd, &src);
+}
+
 void llm_cost_fill(json_t *rec)
 {
+    static const char *const names[] = {"provider", "table"};
+    enum llm_cost_source src;
     double usd;
 
-    if (llm_cost_of(rec, &usd) == LLM_COST_OK)
+    if (llm_cost_of_src(rec, &usd, &src) == LLM_COST_OK) {
         json_object_set_new(rec, "cost_usd", json_real(usd));
-    else
+        json_object_set_new(rec, "cost_source", json_string(names[src]));
+    } else {
         json_object_set_new(rec, "cost_usd", json_null());
+        json_object_set_new(rec, "cost_source", json_null());
+    }
 }

@@ -36,7 +36,7 @@ static const char usage_main[] =
     "  stats          calls, errors, tokens, cost and latency per provider and model\n"
     "                 (or agent, session, exe, day)\n"
     "  tail           the latest calls, one line each; -f follows them as they land\n"
-    "  prices         the price table that gives calls their cost_usd\n"
+    "  prices         the prices that give calls their cost_usd (and update them)\n"
     "  prune          delete the records of calls made before a date\n"
     "  create-tables  create or migrate the llm_operations table in a database\n"
     "  sync           ship to PostgreSQL what it does not have yet (for fleets)\n"
@@ -72,9 +72,10 @@ static const char usage_export[] =
     "                    '-' (the default) is standard output; required for sqlite\n"
     "  --to URL          for --format postgres: postgresql://[USER[:PASSWORD]@]HOST\n"
     "                    [:PORT]/DB[?PARAM=VALUE...] (libpq; PG* variables apply)\n"
-    "  --prices FILE     price table for cost_usd, which every export computes from\n"
-    "                    the token counts and the call's date (see 'llmops prices\n"
-    "                    --help'); default $LLMOPS_PRICES, else the shipped table\n"
+    "  --prices FILE     the user's price table for cost_usd, over the shipped\n"
+    "                    curated table and price database, from which every export\n"
+    "                    computes it (token counts, the call's date; see 'llmops\n"
+    "                    prices --help'); default $LLMOPS_PRICES\n"
     "  -h, --help        show this help\n"
     "\n" LLM_FILTER_HELP;
 
@@ -108,7 +109,7 @@ static const char usage_sync[] =
     "  --settle S   the cursor stays S seconds behind now (default 600): calls\n"
     "               still running when the sync ran are keyed by their start, so\n"
     "               records that recent are shipped but checked again next time\n"
-    "  --prices F   the price table for cost_usd, as for export\n"
+    "  --prices F   the user's price table for cost_usd, as for export\n"
     "  -h, --help   show this help\n"
     "\n" LLM_FILTER_HELP;
 

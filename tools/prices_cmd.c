@@ -1,59 +1,87 @@
-/* `llmops prices [MODEL]`: what the price table says. Without MODEL, every
- * entry; with MODEL, the entries that match it (of every provider, or of
- * --provider), each with the dates it covers, and which one prices a call
- * made at --at (default now) - the same lookup export and stats use, so
- * this is how to check why a call cost what it did. */
+/* `llmops prices [MODEL]` and `llmops prices update FILE`: what prices a
+ * call. Without MODEL, the tables' entries (the user's file, the curated
+ * prices.json) and a summary of the genai-prices database; with MODEL, the
+ * matching table entries with the dates each covers, then which layer and
+ * which entry or database rule prices a call made at --at with --input-tokens
+ * of prompt - the same llm_cost_resolve export and stats use. `update`
+ * validates a newer database and installs it in the user's data directory
+ * (the installed copy may be read-only), keeping the one it replaces. Main
+ * thread only. */
 #include "cli.h"
 #include "cmd.h"
 #include "cost.h"
 #include "err.h"
+#include "pricedb.h"
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char usage[] =
-    "usage: llmops prices [--prices FILE] [--provider P] [--at TIME] [MODEL]\n"
+    "usage: llmops prices [--prices FILE] [--provider P] [--at TIME] [--input-tokens N] [MODEL]\n"
+    "       llmops prices update FILE\n"
     "\n"
-    "Shows the price table, USD per million tokens. Without MODEL: every entry\n"
-    "(a model ending in '*' is a prefix). With MODEL: the entries matching it,\n"
-    "the dates each covers, and the one that prices a call made at --at\n"
-    "(marked '*'; default now).\n"
+    "Shows what prices calls, USD per million tokens. Three layers, most\n"
+    "specific first: the user's table (--prices FILE, else $LLMOPS_PRICES), the\n"
+    "curated table (prices.json shipped with llmops: dated prices more precise\n"
+    "than the database), then the genai-prices database (prices/ shipped with\n"
+    "llmops, or the newer copy `prices update` installed in\n"
+    "$XDG_DATA_HOME/llmops/prices, default ~/.local/share/llmops/prices).\n"
     "\n"
-    "The table is --prices FILE, else $LLMOPS_PRICES, else the prices.json\n"
-    "shipped with llmops (beside the binary in a build tree, else in\n"
-    "share/llmops). An entry has provider, model (exact) or model_prefix,\n"
+    "Without MODEL: the tables' entries (a model ending in '*' is a prefix) and\n"
+    "the database. With MODEL: the table entries matching it, the dates each\n"
+    "covers, the one in effect at --at (marked '*'; default now), then the\n"
+    "layer, entry or database rule and rates that price such a call.\n"
+    "\n"
+    "A table entry has provider, model (exact) or model_prefix,\n"
     "effective_from, usd_per_mtok {input, output, cache_read, cache_write,\n"
     "cache_write_1h}, an optional long_context tier {threshold_input_tokens,\n"
-    "rates} and its source. A call is priced by the entry of its provider\n"
-    "that matches its model most specifically (exact, then the longest\n"
-    "prefix) and is in effect at its timestamp (the latest such). Cost:\n"
+    "rates} and its source; \"defer\": true hands calls from its date to the\n"
+    "next layer. A table prices a call by the entry of its provider that\n"
+    "matches its model most specifically (exact, then the longest prefix) and\n"
+    "is in effect at its timestamp (the latest such). The database finds the\n"
+    "provider by name, else by API URL, and the model by its match rules; its\n"
+    "prices may start on a date, hold at times of day, or be tiered by prompt\n"
+    "size. Cost:\n"
     "  (input_tokens - cache_read - cache_write) x input + cache_read x\n"
     "  cache_read + cache_write x cache_write + output_tokens x output\n"
     "(output_tokens already includes reasoning); with input_tokens above the\n"
-    "long-context threshold the tier's rates price the whole call. A rate left\n"
-    "out ('-') is the input rate. No entry: the cost is null.\n"
+    "long-context threshold (a tier's start) the tier's rates price the whole\n"
+    "call. A cache rate left out ('-') is the input rate. No price: the cost is\n"
+    "null. A cost the provider reported (OpenRouter's usage.cost) wins.\n"
     "\n"
-    "  --prices FILE   use this table\n"
-    "  --provider P    only entries of provider P\n"
-    "  --at TIME       with MODEL: the time of the call (YYYY-MM-DD or RFC 3339)\n"
-    "  -h, --help      show this help\n";
+    "  --prices FILE       the user's table\n"
+    "  --provider P        only entries of provider P (our name, e.g. aws.bedrock)\n"
+    "  --at TIME           with MODEL: the time of the call (YYYY-MM-DD or RFC 3339)\n"
+    "  --input-tokens N    with MODEL: the prompt size (tiers), default 1000\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "prices update FILE: checks FILE against the database's schema (every\n"
+    "provider, model, rule, price and constraint; every regex compiled) and\n"
+    "installs it as the database, keeping the copy it replaces beside it\n"
+    "(.previous); a file that fails is refused and nothing changes.\n";
 
-enum { OPT_PROVIDER = LLM_CO_OWN, OPT_AT };
+enum { OPT_PROVIDER = LLM_CO_OWN, OPT_AT, OPT_INPUT };
 
 static const struct option opts[] = {
     LLM_CMD_PRICES_OPT,
     LLM_CMD_HELP_OPT,
     {"provider", required_argument, NULL, OPT_PROVIDER},
     {"at", required_argument, NULL, OPT_AT},
+    {"input-tokens", required_argument, NULL, OPT_INPUT},
     {NULL, 0, NULL, 0},
 };
 
 struct prices_opts {
     const char *provider;
-    int64_t at_us;
+    int64_t at_us, input;
 };
 
 static int own_opt(void *arg, int c, const char *val, char *why, size_t n)
@@ -66,6 +94,15 @@ static int own_opt(void *arg, int c, const char *val, char *why, size_t n)
     }
     if (c == OPT_AT && !llm_parse_time(val, &o->at_us))
         return 0;
+    if (c == OPT_INPUT) {
+        char *end;
+        errno = 0;
+        o->input = strtoll(val, &end, 10);
+        if (!errno && end != val && !*end && o->input >= 0)
+            return 0;
+        snprintf(why, n, "--input-tokens wants a whole number >= 0, not '%s'", val);
+        return LLM_EINVAL;
+    }
     if (c == OPT_AT)
         snprintf(why, n, "--at wants a date YYYY-MM-DD or an RFC 3339 time, not '%s'", val);
     return LLM_EINVAL;
@@ -133,6 +170,12 @@ static void print_entry(const struct llm_price_table *t, const struct llm_price 
     rate(out, sizeof(out), p->base.output);
     rate(cr, sizeof(cr), p->base.cache_read);
     rate(cw, sizeof(cw), p->base.cache_write);
+    if (p->defer) { /* no rates of its own */
+        snprintf(in, sizeof(in), "(next");
+        snprintf(out, sizeof(out), "layer)");
+        snprintf(cr, sizeof(cr), "-");
+        snprintf(cw, sizeof(cw), "-");
+    }
     snprintf(lc, sizeof(lc), p->has_long ? ">%lld" : "-", (long long)p->long_threshold);
     snprintf(model, sizeof(model), "%s%s", p->model, p->prefix ? "*" : "");
     printf("%-*s  %-*s  %-10.10s", wprov, p->provider, wmodel, model, p->from);
@@ -150,99 +193,225 @@ static void print_head(int with_until)
            "LONG_CONTEXT");
 }
 
-static void print_applying(const struct llm_price *p, const char *model)
-{
-    char a[32], b[32], c[32], d[32], e[32];
+static const char *const layer_names[] = {"user table", "curated table", "database"};
 
-    printf("\n%s (%s) is priced by %s%s from %s: %s\n", model, p->provider, p->model,
-           p->prefix ? "*" : "", p->from, p->source);
-    if (!isnan(p->base.cache_write_1h)) {
-        rate(a, sizeof(a), p->base.cache_write_1h);
-        printf("  one-hour cache writes: %s\n", a);
-    }
-    if (p->has_long) {
-        rate(a, sizeof(a), p->lng.input);
-        rate(b, sizeof(b), p->lng.output);
-        rate(c, sizeof(c), p->lng.cache_read);
-        rate(d, sizeof(d), p->lng.cache_write);
-        rate(e, sizeof(e), p->lng.cache_write_1h);
-        printf("  input_tokens > %lld: input %s, output %s, cache_read %s, cache_write %s, "
-               "cache_write_1h %s\n",
-               (long long)p->long_threshold, a, b, c, d, e);
-    }
-    if (p->note)
-        printf("  note: %s\n", p->note);
-}
-
-static void print_title(const struct llm_price_table *t)
+static void print_title(const struct llm_price_table *t, enum llm_cost_layer l)
 {
-    printf("price table %s (as of %s), USD per million tokens\n", t->path,
+    printf("%s %s (as of %s), USD per million tokens\n", layer_names[l], t->path,
            t->as_of ? t->as_of : "-");
 }
 
-static int show_model(const struct llm_price_table *t, const struct prices_opts *o,
-                      const char *model)
+static void print_rates(const char *what, const struct llm_rates *r, double per_request)
+{
+    char a[32], b[32], c[32], d[32], e[32];
+
+    rate(a, sizeof(a), r->input);
+    rate(b, sizeof(b), r->output);
+    rate(c, sizeof(c), r->cache_read);
+    rate(d, sizeof(d), r->cache_write);
+    rate(e, sizeof(e), r->cache_write_1h);
+    printf("  %s: input %s, output %s, cache_read %s, cache_write %s, cache_write_1h %s", what, a,
+           b, c, d, e);
+    if (per_request > 0)
+        printf(", per call %g USD", per_request);
+    printf("\n");
+}
+
+/* Which layer prices the call, and how. */
+static int print_priced_by(const struct prices_opts *o, const char *provider, const char *model)
+{
+    struct llm_cost_hit h;
+    const struct llm_price *p;
+    const char *dbpath;
+
+    if (llm_cost_resolve(provider, NULL, NULL, model, o->at_us, o->input, &h))
+        return LLM_ENOTFOUND;
+    p = h.entry;
+    printf("\n%s (%s), %lld input tokens: priced by the %s", model, provider ? provider : "any",
+           (long long)o->input, layer_names[h.layer]);
+    if (h.layer != LLM_LAYER_DB) {
+        printf(", entry %s%s from %s: %s\n", p->model, p->prefix ? "*" : "", p->from, p->source);
+        print_rates("rates", &p->base, 0);
+        if (p->has_long) {
+            char what[64];
+            snprintf(what, sizeof(what), "input_tokens > %lld", (long long)p->long_threshold);
+            print_rates(what, &p->lng, 0);
+        }
+        if (p->note)
+            printf("  note: %s\n", p->note);
+        return 0;
+    }
+    llm_cost_db(&dbpath);
+    printf(" %s\n  provider %s (found by %s), model %s%s%s, rule %s\n", dbpath, h.db.provider,
+           h.db.how, h.db.model, h.db.via ? " of fallback provider " : "", h.db.via ? h.db.via : "",
+           h.db.rule);
+    if (h.db.nprices)
+        printf("  conditional price %d of %d%s%s\n", h.db.index + 1, h.db.nprices,
+               h.db.when[0] ? ": " : " (no constraint)", h.db.when);
+    print_rates(h.db.tiered ? "rates at this prompt size (tiered)" : "rates", &h.rates,
+                h.per_request);
+    return 0;
+}
+
+static int show_table(const struct llm_price_table *t, enum llm_cost_layer l,
+                      const struct prices_opts *o, const char *model,
+                      const struct llm_price **shown, size_t *nshown)
+{
+    if (!t || !measure(t, o, model))
+        return 0;
+    print_title(t, l);
+    print_head(!!model);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct llm_price *p = &t->e[i], *applies = NULL;
+        if (!shown_model(p, o, model))
+            continue;
+        if (model)
+            applies = llm_cost_lookup(t, p->provider, model, o->at_us);
+        print_entry(t, p, !!model, applies);
+        if (model && *nshown < 64) {
+            size_t k = 0;
+            while (k < *nshown && strcmp(shown[k]->provider, p->provider))
+                k++;
+            if (k == *nshown)
+                shown[(*nshown)++] = p;
+        }
+    }
+    return 1;
+}
+
+static int show(const struct prices_opts *o, const char *model)
 {
     const struct llm_price *shown[64];
-    size_t nshown = 0;
+    size_t nshown = 0, nprov, nmodels;
+    const char *dbpath;
+    struct llm_pricedb *db = llm_cost_db(&dbpath);
+    int any = 0;
 
-    if (!measure(t, o, model)) {
-        llm_cli_error(LLM_ENOTFOUND, "prices: no entry for model '%s'%s%s", model,
+    any |= show_table(llm_cost_user_table(), LLM_LAYER_USER, o, model, shown, &nshown);
+    any |= show_table(llm_cost_table(), LLM_LAYER_CURATED, o, model, shown, &nshown);
+    if (!model) {
+        nprov = llm_pricedb_count(db, &nmodels);
+        if (db)
+            printf("database %s: %zu providers, %zu models (genai-prices)\n", dbpath, nprov,
+                   nmodels);
+        return 0;
+    }
+    /* each provider a table entry names, else --provider, else the model's own */
+    any = 0;
+    for (size_t k = 0; k < nshown; k++)
+        any |= !print_priced_by(o, shown[k]->provider, model);
+    if (!nshown)
+        any = !print_priced_by(o, o->provider, model);
+    if (!any) {
+        llm_cli_error(LLM_ENOTFOUND, "prices: no price for model '%s'%s%s", model,
                       o->provider ? " of provider " : "", o->provider ? o->provider : "");
         return LLM_EXIT_RUNTIME;
     }
-    print_title(t);
-    print_head(1);
-    for (size_t i = 0; i < t->n; i++) {
-        const struct llm_price *p = &t->e[i], *applies;
-        if (!shown_model(p, o, model))
-            continue;
-        applies = llm_cost_lookup(t, p->provider, model, o->at_us);
-        print_entry(t, p, 1, applies);
-        if (applies && nshown < 64) {
-            size_t k = 0;
-            while (k < nshown && shown[k] != applies)
-                k++;
-            if (k == nshown)
-                shown[nshown++] = applies;
-        }
+    return 0;
+}
+
+/* Copies src to dst through a temporary file beside dst, renamed into place. */
+static int install_copy(const char *src, const char *dst)
+{
+    char tmp[PATH_MAX + 16], buf[65536];
+    FILE *in = fopen(src, "rb"), *out = NULL;
+    size_t k;
+    int rc = 0;
+
+    snprintf(tmp, sizeof(tmp), "%s.new", dst);
+    if (!in)
+        return -errno;
+    out = fopen(tmp, "wb");
+    if (!out) {
+        rc = -errno;
+        goto close_in;
     }
-    for (size_t k = 0; k < nshown; k++)
-        print_applying(shown[k], model);
+    while (!rc && (k = fread(buf, 1, sizeof(buf), in)) > 0)
+        if (fwrite(buf, 1, k, out) != k)
+            rc = -EIO;
+    if (!rc && ferror(in))
+        rc = -EIO;
+    if (fflush(out) || fsync(fileno(out)))
+        rc = rc ? rc : -errno;
+    if (fclose(out) && !rc)
+        rc = -errno;
+    if (!rc && rename(tmp, dst))
+        rc = -errno;
+    if (rc)
+        unlink(tmp);
+close_in:
+    fclose(in);
+    return rc;
+}
+
+static int mkdirs(char *path) /* the directories leading to path's last '/' */
+{
+    for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
+        *p = '\0';
+        if (mkdir(path, 0755) && errno != EEXIST) {
+            int rc = -errno;
+            *p = '/';
+            return rc;
+        }
+        *p = '/';
+    }
+    return 0;
+}
+
+static int update(const char *file)
+{
+    char dst[PATH_MAX], prev[PATH_MAX + 16], why[700] = "";
+    struct llm_pricedb *db;
+    size_t np, nm;
+    int rc = llm_pricedb_load(file, &db, why, sizeof(why));
+
+    if (rc) {
+        llm_cli_error(rc, "prices update: %s refused (the database is unchanged): %s", file, why);
+        return LLM_EXIT_RUNTIME;
+    }
+    np = llm_pricedb_count(db, &nm);
+    llm_pricedb_free(db);
+    if (llm_cost_db_user_path(dst, sizeof(dst))) {
+        llm_cli_error(LLM_ENOTFOUND, "prices update: no data directory (XDG_DATA_HOME, HOME)");
+        return LLM_EXIT_RUNTIME;
+    }
+    snprintf(prev, sizeof(prev), "%s.previous", dst);
+    rc = mkdirs(dst);
+    if (!rc && !access(dst, F_OK))
+        rc = install_copy(dst, prev);
+    if (!rc)
+        rc = install_copy(file, dst);
+    if (rc) {
+        llm_cli_error(rc, "prices update: install %s", dst);
+        return LLM_EXIT_RUNTIME;
+    }
+    printf("installed %s (%zu providers, %zu models)%s%s\n", dst, np, nm,
+           access(prev, F_OK) ? "" : "; the previous copy is ", access(prev, F_OK) ? "" : prev);
     return 0;
 }
 
 int llm_prices_main(int argc, char **argv)
 {
-    struct prices_opts o = {.at_us = llm_now_ns() / 1000};
+    struct prices_opts o = {.at_us = llm_now_ns() / 1000, .input = 1000};
     struct llm_cmd cmd = {
-        .name = "prices", .usage = usage, .opts = opts, .max_args = 1, .opt = own_opt, .ctx = &o};
+        .name = "prices", .usage = usage, .opts = opts, .max_args = 2, .opt = own_opt, .ctx = &o};
     struct llm_cmd_args a;
-    const struct llm_price_table *t;
     int rc = llm_cmd_parse(&cmd, argc, argv, &a);
 
     if (rc >= 0)
         return rc;
+    if (a.nargs == 2 && !strcmp(a.args[0], "update"))
+        return update(a.args[1]);
+    if (a.nargs == 2)
+        return llm_cmd_usage_error("prices", "one MODEL, or update FILE");
     if (llm_cost_load(1))
         return LLM_EXIT_RUNTIME;
-    t = llm_cost_table();
-    rc = 0;
-    if (a.nargs) {
-        rc = show_model(t, &o, a.args[0]);
-        if (rc)
-            return rc;
-    } else {
-        measure(t, &o, NULL);
-        print_title(t);
-        print_head(0);
-        for (size_t i = 0; i < t->n; i++) {
-            if (shown_model(&t->e[i], &o, NULL))
-                print_entry(t, &t->e[i], 0, NULL);
-        }
-    }
+    rc = show(&o, a.nargs ? a.args[0] : NULL);
+    if (rc)
+        return rc;
     if (fflush(stdout) || ferror(stdout)) {
         llm_cli_error(-EIO, "write standard output");
         return LLM_EXIT_RUNTIME;
     }
-    return rc;
+    return 0;
 }

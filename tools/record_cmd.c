@@ -28,7 +28,7 @@ const char llm_record_usage[] =
     "JSON object or as NDJSON (one object a line). Members are record fields\n"
     "(see the README): unknown fields and wrong types are refused, and then\n"
     "nothing is stored. Left out, operation_id is made from the timestamp,\n"
-    "timestamp is now, schema_version is 1; cost_usd is ignored (computed at\n"
+    "timestamp is now, schema_version is 2; cost_usd is ignored (computed at\n"
     "export). Attribution the records lack comes from LLMOPS_SESSION_ID,\n"
     "LLMOPS_WORKSPACE, LLMOPS_AGENT_ID, LLMOPS_ACTION_ID and LLMOPS_EXTRAS.\n"
     "Prints the operation_id of each record stored, one a line.\n"

@@ -926,7 +926,11 @@ int llm_rjson_load(struct llm_rjson *r, const void *buf, size_t len)
             goto out;
         }
     }
-    json_object_del(r->mini, "cost_usd"); /* the last record's price */
+    /* the last record's price: llm_cost_fill replaced these values, so the
+     * cached pointers to them are stale */
+    json_object_del(r->mini, "cost_usd");
+    json_object_del(r->mini, "cost_source");
+    r->mv[LLM_F_COST_USD] = r->mv[LLM_F_COST_SOURCE] = NULL;
     for (int f = 0; f < LLM_F__COUNT && !rc; f++)
         if (r->want[f])
             rc = mini_set(r, f);
@@ -940,7 +944,7 @@ out:
 
 int llm_rjson_text(struct llm_rjson *r, const char **text, size_t *n)
 {
-    json_t *cost;
+    json_t *cost, *source;
     int rc = 0;
 
     r->n = 0;
@@ -956,6 +960,7 @@ int llm_rjson_text(struct llm_rjson *r, const char **text, size_t *n)
         goto out;
     }
     cost = r->rec ? json_object_get(r->rec, "cost_usd") : NULL;
+    source = r->rec ? json_object_get(r->rec, "cost_source") : NULL;
     rc = put(r, "{", 1);
     for (int f = 0; f < LLM_F__COUNT && !rc; f++) {
         rc = put(r, names[f].s, names[f].n);
@@ -963,6 +968,8 @@ int llm_rjson_text(struct llm_rjson *r, const char **text, size_t *n)
             break;
         if (f == LLM_F_COST_USD && cost)
             rc = put_json(r, cost);
+        else if (f == LLM_F_COST_SOURCE && source)
+            rc = put_json(r, source);
         else if (r->at[f])
             emit(r, r->at[f], &rc);
         else

@@ -151,6 +151,7 @@ static void put_padded(FILE *fp, const char *s, int width, int left, int last)
 static void print_table(const struct llm_stats *s, FILE *fp)
 {
     int wkey[LLM_STATS_MAX_BY], wcol[NCOL];
+    uint64_t priced = 0, usage = 0;
     char cell[64];
 
     for (int i = 0; i < s->nby; i++)
@@ -189,11 +190,18 @@ static void print_table(const struct llm_stats *s, FILE *fp)
             put_padded(fp, cell, wcol[c], 0, c == NCOL - 1);
         }
     }
-    if (s->nunpriced)
+    for (size_t r = 0; r < s->n; r++) {
+        priced += s->g[r].priced;
+        usage += s->g[r].priced + s->g[r].unpriced;
+    }
+    if (usage)
         fputc('\n', fp);
     for (size_t i = 0; i < s->nunpriced; i++)
         fprintf(fp, "no price for: %s (%" PRIu64 " call%s)\n", s->unpriced[i].name,
                 s->unpriced[i].calls, s->unpriced[i].calls == 1 ? "" : "s");
+    if (usage) /* the share of the calls that could be priced (they have token counts) */
+        fprintf(fp, "priced: %" PRIu64 " of %" PRIu64 " call%s with token counts (%.1f%%)\n",
+                priced, usage, usage == 1 ? "" : "s", 100.0 * (double)priced / (double)usage);
 }
 
 static void csv_field(FILE *fp, const char *v)

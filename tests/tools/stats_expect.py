@@ -3,7 +3,8 @@
 Used by test_cli.sh, test_filters.sh and test_stats.sh. The per-record cost
 is the export's cost_usd (test_cost.sh checks those against hand-computed
 values); everything else - grouping, sums, nearest-rank percentiles, output
-speed, the table layout and the "no price for" footer - is recomputed here.
+speed, the table layout and the footer ("no price for" lines, the share priced) - is
+recomputed here.
 
   stats_expect.py NDJSON STATS_OUTPUT [KEY,KEY...]   exit 1 on a mismatch
 """
@@ -77,6 +78,11 @@ def table(rows, by=("provider", "model")):
             fmt(g["speed_tok"] / g["speed_s"] if g["speed_s"] > 0 else None)])
     footer = [["no", "price", "for:", name, "(%d" % n, "call)" if n == 1 else "calls)"]
               for name, n in sorted(unpriced.items())]
+    priced = sum(g["priced"] for g in gs.values())
+    usage = priced + sum(g["unpriced"] for g in gs.values())
+    if usage:  # the share of the calls with token counts that are priced
+        footer.append(["priced:", str(priced), "of", str(usage), "call" if usage == 1 else "calls",
+                       "with", "token", "counts", "(%.1f%%)" % (100.0 * priced / usage)])
     return want + ([[]] + footer if footer else [])
 
 

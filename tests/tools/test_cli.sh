@@ -59,10 +59,11 @@ assert len(rows) == len(made), (len(rows), len(made))
 for i, (r, m) in enumerate(zip(rows, made)):
     assert list(r) == schema, "record %d: keys %s" % (i, list(r))
     for f in schema:  # what mkstore set comes back exactly; the rest is null
-        if f != "cost_usd":  # priced at export from the price table (test_cost.sh)
+        if f not in ("cost_usd", "cost_source"):  # priced at export (test_cost.sh)
             assert r[f] == m.get(f), "record %d field %s: %r != %r" % (i, f, r[f], m.get(f))
     if r["model"] is None or r["provider"] == "ollama":
         assert r["cost_usd"] is None, "record %d: cost of an unpriced call" % i
+    assert r["cost_source"] == ("table" if r["cost_usd"] is not None else None), r
 ids = [r["operation_id"] for r in rows]
 times = [r["timestamp"] for r in rows]
 assert ids == sorted(ids) and len(set(ids)) == len(ids), "not in key order"
@@ -74,7 +75,7 @@ want = {"operation_id": k["operation_id"], "timestamp": "2024-02-29T12:34:56.789
         "response": 'h\u00e9llo "w"\n\\ \u2603',
         "extras": {"team": "search", "n": [1, 2, 3], "deep": {"x": None}},
         "argv": ["python3", "agent.py", "--task", "summarize"], "total_tokens": None,
-        "cost_usd": None}  # gpt-4o-mini had no price yet on 2024-02-29
+        "cost_usd": round((1234 * 0.15 + 567 * 0.6) / 1e6, 12)}  # the database: gpt-4o-mini
 for f, v in want.items():
     assert k[f] == v and type(k[f]) == type(v), "known record %s: %r" % (f, k[f])
 assert sum(r["status"] == "error" for r in rows) > 0, "no error records"

@@ -20,6 +20,7 @@ cat >"$T/calls.ndjson" <<'EOF'
 {"action_id": "o3-before-cut", "timestamp": "2025-05-01T00:00:00Z", "provider": "openai", "model": "o3-2025-04-16", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
 {"action_id": "o3-after-cut", "timestamp": "2025-07-01T00:00:00Z", "provider": "openai", "model": "o3-2025-04-16", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
 {"action_id": "deepseek-2025-03", "timestamp": "2025-03-01T00:00:00Z", "provider": "deepseek", "model": "deepseek-chat", "status": "ok", "input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 1000}
+{"action_id": "deepseek-2025-03-peak", "timestamp": "2025-03-01T10:00:00Z", "provider": "deepseek", "model": "deepseek-chat", "status": "ok", "input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 1000}
 {"action_id": "deepseek-2025-10", "timestamp": "2025-10-01T00:00:00Z", "provider": "deepseek", "model": "deepseek-chat", "status": "ok", "input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 1000}
 {"action_id": "before-first-price", "timestamp": "2024-03-01T00:00:00Z", "provider": "openai", "model": "gpt-4o-mini", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
 {"action_id": "unknown-model", "timestamp": "2025-05-01T00:00:01Z", "provider": "openai", "model": "gpt-nonexistent-9", "status": "ok", "input_tokens": 1000, "output_tokens": 1000, "cost_usd": 5.0}
@@ -44,9 +45,12 @@ SHIPPED = {
     "anthropic-long": (200000 * 6 + 100000 * 0.60 + 1000 * 22.50) / M,
     "o3-before-cut": (1000 * 10 + 1000 * 40) / M,  # the price before 2025-06-10
     "o3-after-cut": (1000 * 2 + 1000 * 8) / M,
-    "deepseek-2025-03": (600 * 0.27 + 400 * 0.07 + 1000 * 1.10) / M,
+    # curated entries defer to the database from 2025-02-26 16:30 to 2025-09-05: its
+    # time-of-day prices, off-peak 16:30-00:30 UTC (half price) and peak
+    "deepseek-2025-03": (600 * 0.135 + 400 * 0.035 + 1000 * 0.55) / M,
+    "deepseek-2025-03-peak": (600 * 0.27 + 400 * 0.07 + 1000 * 1.10) / M,
     "deepseek-2025-10": (600 * 0.28 + 400 * 0.028 + 1000 * 0.42) / M,
-    "before-first-price": None,  # gpt-4o-mini was priced from 2024-07-18
+    "before-first-price": (1000 * 0.15 + 1000 * 0.60) / M,  # the database does not date it
     "unknown-model": None,
     "no-usage": None,
     "exact-beats-prefix": (1000 * 5 + 1000 * 15) / M,  # not the gpt-4o* prefix's 2.50/10
@@ -54,7 +58,7 @@ SHIPPED = {
     "embeddings": (1000 * 0.02) / M,
     "acme": None,
 }
-OVERRIDE = dict.fromkeys(SHIPPED)  # only what the override table prices
+OVERRIDE = dict(SHIPPED)  # the user's table first, then the curated table and the database
 OVERRIDE.update({
     "openai-cached": (4000 * 100 + 6000 * 50 + 500 * 200) / M,
     "before-first-price": (1000 * 100 + 1000 * 200) / M,
@@ -119,16 +123,17 @@ expect_success "stats" "$LLMOPS" stats --db "$T/c"
 cat "$T/out"
 "$PY" "$SRC/tests/tools/stats_expect.py" "$T/c.ndjson" "$T/out" >/dev/null || fail "stats table"
 grep -qx 'no price for: openai/gpt-nonexistent-9 (1 call)' "$T/out" || fail "unknown model not listed"
-grep -qx 'no price for: openai/gpt-4o-mini (1 call)' "$T/out" || fail "pre-price call not listed"
 grep -qx 'no price for: acme/m1 (1 call)' "$T/out" || fail "acme not listed"
-[[ $(grep -c '^no price for:' "$T/out") -eq 3 ]] || fail "the call without usage is not unpriced"
+[[ $(grep -c '^no price for:' "$T/out") -eq 2 ]] || fail "the call without usage is not unpriced"
+# 19 calls, one without token counts; 2 with no price
+grep -qx 'priced: 16 of 18 calls with token counts (88.9%)' "$T/out" || fail "no share priced"
 expect_success "stats o3" "$LLMOPS" stats --db "$T/c" --model o3-2025-04-16 --format json
 "$PY" -c '
 import json, sys
 [g] = json.load(open(sys.argv[1]))
 assert abs(g["cost_usd"] - 0.06) < 1e-12 and g["unpriced_calls"] == 0, g' "$T/out" ||
     fail "stats cost of the two o3 calls"
-ok "stats sums the costs and lists the unpriced models"
+ok "stats sums the costs, lists the unpriced models and the share of calls priced"
 
 # --- overrides -----------------------------------------------------------------
 cat >"$T/override.json" <<'EOF'
@@ -149,7 +154,8 @@ check_costs "$T/out" OVERRIDE "--prices over env" || fail "--prices does not win
 LLMOPS_PRICES=$T/override.json expect_success "stats LLMOPS_PRICES" "$LLMOPS" stats --db "$T/c" \
     --provider acme --format csv
 grep -q '^acme,m1,1,0,1000,1000,0,0,0,0.003,0,' "$T/out" || fail "stats override: $(cat "$T/out")"
-ok "--prices FILE and LLMOPS_PRICES replace the shipped table (export and stats)"
+ok "--prices FILE and LLMOPS_PRICES: the user's table wins over the curated table and the" \
+    "database, which price what it leaves out (export and stats)"
 
 # bad tables: one line, exit 1, naming the file (and the entry)
 echo '{"version": 1, "entries": [' >"$T/broken.json"
@@ -179,38 +185,181 @@ for b in nosource both baddate negative nooutput badlong dup; do
 done
 expect_error "table version 2" 1 "$LLMOPS" prices --prices "$T/bad-version.json"
 
-# --- the shipped table -----------------------------------------------------------
-"$PY" - "$BUILD/prices.json" "$SRC/tools/prices.json" <<'EOF' || fail "shipped table"
-import filecmp, json, sys
+# --- the shipped tables ---------------------------------------------------------
+"$PY" - "$BUILD/prices.json" "$SRC/tools/prices.json" "$SRC/tools/prices" "$BUILD/prices" <<'EOF' || fail "shipped table"
+import filecmp, json, os, sys
+import jsonschema
 assert filecmp.cmp(sys.argv[1], sys.argv[2], shallow=False), "build copy differs"
 t = json.load(open(sys.argv[1]))
 assert t["version"] == 1 and t["as_of"]
 providers = {e["provider"] for e in t["entries"]}
-want = {"openai", "anthropic", "gcp.gemini", "mistral_ai", "groq", "deepseek", "x_ai"}
-assert want <= providers, want - providers
+assert providers == {"openai", "anthropic", "deepseek"}, providers
 for e in t["entries"]:
     assert e["source"].startswith("https://"), e
     assert ("model" in e) != ("model_prefix" in e), e
-print("%d entries" % len(t["entries"]))
+    assert e.get("defer") or "cache_write_1h" in e["usd_per_mtok"] or e["provider"] != "anthropic", e
+# the database travels with its README, licence and schema; the data is the published file,
+# which validates against its schema once the pricing_urls it carries are allowed
+for f in ("genai-prices-data_slim.json", "genai-prices-data_slim.schema.json", "README.md",
+          "LICENSE.genai-prices"):
+    assert filecmp.cmp(os.path.join(sys.argv[3], f), os.path.join(sys.argv[4], f), shallow=False), f
+schema = json.load(open(os.path.join(sys.argv[3], "genai-prices-data_slim.schema.json")))
+schema["$defs"]["Provider"]["properties"]["pricing_urls"] = {"type": "array", "items": {"type": "string"}}
+data = json.load(open(os.path.join(sys.argv[3], "genai-prices-data_slim.json")))
+jsonschema.Draft202012Validator(schema).validate(data)
+print("%d curated entries; database: %d providers, %d models" % (
+    len(t["entries"]), len(data), sum(len(p["models"]) for p in data)))
 EOF
-ok "the shipped table (beside the binary) cites a source for each of its entries and covers" \
-    "OpenAI, Anthropic, Google, Mistral, Groq, DeepSeek and xAI"
+ok "the curated table cites a source for each entry and keeps Anthropic (one-hour cache" \
+    "writes), DeepSeek (dated) and gpt-4o's first price; the database ships with its README," \
+    "licence and schema, and validates against it"
 
 # --- llmops prices -----------------------------------------------------------------
 expect_success "prices" "$LLMOPS" prices
 head -2 "$T/out"
 [[ $(wc -l <"$T/out") -eq $(($("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["entries"]))' \
-    "$BUILD/prices.json") + 2)) ]] || fail "prices does not list every entry"
-grep -q "^price table $BUILD/prices.json (as of " "$T/out" || fail "prices: $(head -1 "$T/out")"
-expect_success "prices MODEL --at" "$LLMOPS" prices o3-2025-04-16 --at 2025-05-01
-grep -Eq '^openai +o3\* +2025-04-16 2025-06-10 \* +10 +40 ' "$T/out" || fail "o3 at 2025-05-01: $(cat "$T/out")"
-grep -Eq '^openai +o3\* +2025-06-10 - +2 +8 ' "$T/out" || fail "o3 later entry: $(cat "$T/out")"
-grep -q 'is priced by o3\* from 2025-04-16: https://' "$T/out" || fail "o3: no source line"
+    "$BUILD/prices.json") + 3)) ]] || fail "prices does not list every entry"
+grep -q "^curated table $BUILD/prices.json (as of " "$T/out" || fail "prices: $(head -1 "$T/out")"
+grep -q "^database $BUILD/prices/genai-prices-data_slim.json: 34 providers, 1285 models" "$T/out" ||
+    fail "prices: no database line: $(tail -1 "$T/out")"
+expect_success "prices MODEL --at (curated, dated)" "$LLMOPS" prices deepseek-chat --at 2025-10-01
+grep -Eq '^deepseek +deepseek-chat +2025-09-29 - +\* +0.28 +0.42 ' "$T/out" || fail "deepseek: $(cat "$T/out")"
+grep -Eq '^deepseek +deepseek-chat +2025-02-26 2025-09-05 +\(next +layer\)' "$T/out" ||
+    fail "deepseek defer entry: $(cat "$T/out")"
+grep -q 'priced by the curated table, entry deepseek-chat from 2025-09-29T00:00:00Z: https://' \
+    "$T/out" || fail "deepseek: no source line: $(cat "$T/out")"
+expect_success "prices MODEL --at (database, time of day)" "$LLMOPS" prices deepseek-chat \
+    --at 2025-03-01T10:00:00Z
+grep -q 'conditional price 2 of 2: daily 00:30:00Z-16:30:00Z' "$T/out" || fail "$(cat "$T/out")"
 expect_success "prices MODEL" "$LLMOPS" prices claude-sonnet-4-5-20250929
 grep -q 'input_tokens > 200000: input 6, output 22.5' "$T/out" || fail "no long-context tier shown"
+expect_success "prices MODEL (database, Bedrock)" "$LLMOPS" prices --provider aws.bedrock \
+    us.anthropic.claude-sonnet-4-5-20250929-v1:0 --input-tokens 300000
+grep -q 'provider aws (found by provider name), model regional.anthropic.claude-sonnet-4-5' \
+    "$T/out" || fail "bedrock: $(cat "$T/out")"
+grep -q 'rates: input 3.3, output 16.5, cache_read 0.33, cache_write 4.125' "$T/out" ||
+    fail "bedrock rates: $(cat "$T/out")"
+expect_success "prices MODEL (database, tier)" "$LLMOPS" prices --provider openai gpt-5.4 \
+    --input-tokens 300000 --at 2026-06-01
+grep -q 'rates at this prompt size (tiered): ' "$T/out" || fail "gpt-5.4 tier: $(cat "$T/out")"
+expect_success "prices MODEL (database, model rules only)" "$LLMOPS" prices gemini-2.5-flash
+grep -q 'provider google (found by model name), model gemini-2.5-flash' "$T/out" ||
+    fail "gemini: $(cat "$T/out")"
 expect_success "prices --prices --provider" "$LLMOPS" prices --prices "$T/override.json" --provider acme
-[[ $(wc -l <"$T/out") -eq 3 ]] || fail "prices --provider acme: $(cat "$T/out")"
-ok "prices lists the table; prices MODEL shows its entries, their dates and the one in effect"
+[[ $(wc -l <"$T/out") -eq 4 ]] || fail "prices --provider acme: $(cat "$T/out")"
+grep -q "^user table $T/override.json" "$T/out" || fail "no user table: $(cat "$T/out")"
+ok "prices lists the layers; prices MODEL shows the entries, their dates, the one in effect," \
+    "and which layer, entry or database rule (and tier) prices the call"
+# --- cost_source: the response's own cost wins; schema 2 migrations ----------------
+SQLITE=${SQLITE:-sqlite3}
+cat >"$T/src.ndjson" <<'EOF'
+{"action_id": "or-reported", "timestamp": "2025-07-01T00:00:00Z", "provider": "openrouter", "server_address": "openrouter.ai", "model": "openai/o3", "status": "ok", "input_tokens": 1000, "output_tokens": 1000, "cost_usd": 0.5, "cost_source": "provider"}
+{"action_id": "or-table", "timestamp": "2025-07-01T00:00:01Z", "provider": "openrouter", "server_address": "openrouter.ai", "model": "openai/o3", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
+{"action_id": "or-unknown", "timestamp": "2025-07-01T00:00:02Z", "provider": "openrouter", "model": "acme/nothing", "status": "ok", "input_tokens": 1000, "output_tokens": 1000, "cost_usd": 3.0}
+EOF
+"$MKSTORE" --db "$T/src" --count 0 --json "$T/src.ndjson"
+expect_success "export (cost_source)" "$LLMOPS" export --db "$T/src"
+"$PY" - "$T/out" <<'EOF' || fail "cost_source in the export"
+import json, sys
+got = {r["action_id"]: (r["cost_usd"], r["cost_source"]) for r in map(json.loads, open(sys.argv[1]))}
+want = {"or-reported": (0.5, "provider"), "or-table": ((1000 * 2 + 1000 * 8) / 1e6, "table"),
+        "or-unknown": (None, None)}
+assert got == want, got
+EOF
+expect_success "export sqlite (cost_source)" "$LLMOPS" export --db "$T/src" --format sqlite --out "$T/src.db"
+[[ $("$SQLITE" "$T/src.db" "SELECT group_concat(action_id || ':' || coalesce(cost_source, '-'), ',')
+    FROM (SELECT * FROM llm_operations ORDER BY action_id)") == "or-reported:provider,or-table:table,or-unknown:-" ]] ||
+    fail "sqlite cost_source"
+expect_success "export csv (cost_source)" "$LLMOPS" export --db "$T/src" --format csv
+"$PY" -c 'import csv,sys; r={x["action_id"]: x["cost_source"] for x in csv.DictReader(open(sys.argv[1]))}; assert r == {"or-reported": "provider", "or-table": "table", "or-unknown": ""}, r' \
+    "$T/out" || fail "csv cost_source"
+ok "a cost the provider reported (cost_source provider) wins over the tables; cost_source in" \
+    "NDJSON, CSV and SQLite: provider, table or null"
+# a schema-1 SQLite table (no cost_source) is migrated to schema 2
+"$SQLITE" "$T/src.db" "ALTER TABLE llm_operations DROP COLUMN cost_source;
+    UPDATE llmops_meta SET value = '1' WHERE name = 'schema_version'"
+expect_success "create-tables (schema 1 -> 2)" "$LLMOPS" create-tables --to "sqlite:$T/src.db"
+grep -qx "sqlite:$T/src.db: added 1 column to llm_operations (schema 1 -> 2)" "$T/out" ||
+    fail "create-tables: $(cat "$T/out")"
+"$MKSTORE" --db "$T/src2" --count 0 --json "$T/src.ndjson" # the same calls, new ids
+expect_success "export into the migrated table" "$LLMOPS" export --db "$T/src2" --format sqlite \
+    --out "$T/src.db"
+[[ $("$SQLITE" "$T/src.db" "SELECT count(*) FROM llm_operations WHERE cost_source = 'provider'") == 1 ]] ||
+    fail "migrated table: no cost_source"
+ok "create-tables migrates a schema-1 SQLite table: cost_source added, version 2 recorded"
+
+# --- prices update -----------------------------------------------------------------
+# a newer database: the shipped one with gpt-4.1-nano's price changed; and bad copies
+"$PY" - "$BUILD/prices/genai-prices-data_slim.json" "$T" <<'EOF'
+import copy, json, sys
+d = json.load(open(sys.argv[1]))
+t = sys.argv[2]
+def model(d, prov, mid):
+    return next(m for p in d if p["id"] == prov for m in p["models"] if m["id"] == mid)
+new = copy.deepcopy(d)
+model(new, "openai", "gpt-4.1-nano")["prices"] = [
+    {"prices": {"input_mtok": 0.1, "cache_read_mtok": 0.025, "output_mtok": 0.4}},
+    {"constraint": {"start_date": "2030-01-01"}, "prices": {"input_mtok": 100, "output_mtok": 200}}]
+json.dump(new, open(t + "/db-new.json", "w"))
+bad = {}
+b = copy.deepcopy(d); model(b, "openai", "gpt-4.1-nano")["match"] = {"regex": "gpt-(4"}; bad["regex"] = b
+b = copy.deepcopy(d); model(b, "openai", "gpt-4.1-nano")["prices"]["input_mtok"] = -1; bad["negative"] = b
+b = copy.deepcopy(d); del b[3]["api_pattern"]; bad["noapi"] = b
+b = copy.deepcopy(d); model(b, "openai", "gpt-4.1-nano")["match"] = {"like": "gpt"}; bad["rule"] = b
+b = copy.deepcopy(d); model(b, "openai", "gpt-4.1-nano")["prices"] = [
+    {"constraint": {"start_date": "2030-02-30"}, "prices": {"input_mtok": 1}}]; bad["date"] = b
+b = copy.deepcopy(d); model(b, "openai", "gpt-4.1-nano")["prices"]["input_mtok"] = {
+    "base": 1, "tiers": [{"start": "big", "price": 2}]}; bad["tier"] = b
+bad["object"] = {"providers": d}
+for k, v in bad.items():
+    json.dump(v, open("%s/db-bad-%s.json" % (t, k), "w"))
+open(t + "/db-bad-json.json", "w").write(json.dumps(d)[:5000])
+EOF
+cat >"$T/nano.ndjson" <<'EOF'
+{"action_id": "nano-now", "timestamp": "2026-01-01T00:00:00Z", "provider": "openai", "model": "gpt-4.1-nano-2025-04-14", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
+{"action_id": "nano-2030", "timestamp": "2030-06-01T00:00:00Z", "provider": "openai", "model": "gpt-4.1-nano-2025-04-14", "status": "ok", "input_tokens": 1000, "output_tokens": 1000}
+EOF
+"$MKSTORE" --db "$T/nano" --count 0 --json "$T/nano.ndjson"
+nano_costs() { # WANT-2030: the costs of the two calls
+    "$PY" - "$T/out" "$1" <<'EOF'
+import json, sys
+got = {r["action_id"]: r["cost_usd"] for r in map(json.loads, open(sys.argv[1]))}
+want = {"nano-now": (1000 * 0.1 + 1000 * 0.4) / 1e6, "nano-2030": float(sys.argv[2]) / 1e6}
+assert all(abs(got[k] - w) < 1e-15 for k, w in want.items()), (got, want)
+EOF
+}
+INSTALLED=$HOME/.local/share/llmops/prices/genai-prices-data_slim.json
+expect_success "export (shipped database)" "$LLMOPS" export --db "$T/nano"
+nano_costs 500 || fail "shipped database: gpt-4.1-nano"
+expect_success "prices update" "$LLMOPS" prices update "$T/db-new.json"
+grep -q "^installed $INSTALLED (34 providers, 1285 models)" "$T/out" || fail "update: $(cat "$T/out")"
+cmp -s "$INSTALLED" "$T/db-new.json" || fail "the installed copy differs"
+expect_success "export (updated database)" "$LLMOPS" export --db "$T/nano"
+nano_costs 300000 || fail "the updated database does not price gpt-4.1-nano from 2030"
+expect_success "prices (updated)" "$LLMOPS" prices
+grep -q "^database $INSTALLED: 34 providers" "$T/out" || fail "prices: $(tail -1 "$T/out")"
+ok "prices update installs a newer database in the user's data directory; it prices from then on" \
+    "(a price dated 2030: calls before keep theirs)"
+for b in regex negative noapi rule date tier object json; do
+    expect_error "prices update, bad database ($b)" 1 "$LLMOPS" prices update "$T/db-bad-$b.json"
+    grep -q "refused (the database is unchanged)" "$T/err" || fail "$b: $(cat "$T/err")"
+    cmp -s "$INSTALLED" "$T/db-new.json" || fail "$b: the installed copy changed"
+done
+expect_success "export (after refusals)" "$LLMOPS" export --db "$T/nano"
+nano_costs 300000 || fail "a refused update changed the prices"
+ok "a database that fails the schema (bad regex, negative price, no api_pattern, unknown rule," \
+    "impossible date, bad tier, not a list, truncated JSON) is refused and the old one kept"
+XDG_DATA_HOME=$T/xdg expect_success "prices update (XDG_DATA_HOME)" "$LLMOPS" prices update \
+    "$BUILD/prices/genai-prices-data_slim.json"
+[[ -f $T/xdg/llmops/prices/genai-prices-data_slim.json && ! -e $T/xdg/llmops/prices/genai-prices-data_slim.json.previous ]] ||
+    fail "XDG_DATA_HOME: $(find "$T/xdg")"
+expect_success "prices update again" "$LLMOPS" prices update "$BUILD/prices/genai-prices-data_slim.json"
+cmp -s "$INSTALLED.previous" "$T/db-new.json" || fail "the replaced copy is not kept"
+cmp -s "$INSTALLED" "$BUILD/prices/genai-prices-data_slim.json" || fail "second update"
+expect_success "export (second update)" "$LLMOPS" export --db "$T/nano"
+nano_costs 500 || fail "second update: gpt-4.1-nano"
+ok "prices update follows XDG_DATA_HOME and keeps the copy it replaces (.previous)"
+
 expect_error "prices of an unknown model" 1 "$LLMOPS" prices gpt-nonexistent-9
 [[ ! -s $T/out ]] || fail "prices printed for an unknown model: $(cat "$T/out")"
 expect_error "prices --at bad" 2 "$LLMOPS" prices o3 --at soon

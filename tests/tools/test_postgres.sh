@@ -127,8 +127,8 @@ idx=$(q exp "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexe
     WHERE tablename = 'llm_operations'")
 [[ $idx == "llm_operations_model llm_operations_pkey llm_operations_provider llm_operations_session_id llm_operations_timestamp_us" ]] ||
     fail "indexes: $idx"
-[[ $(q exp "SELECT value FROM llmops_meta WHERE name = 'schema_version'") == 1 ]] ||
-    fail "llmops_meta: no schema_version 1"
+[[ $(q exp "SELECT value FROM llmops_meta WHERE name = 'schema_version'") == 2 ]] ||
+    fail "llmops_meta: no schema_version 2"
 ok "information_schema: timestamptz, jsonb, bigint, double precision, boolean, text per the schema; indexes; llmops_meta"
 
 expect_success "filtered export" "$LLMOPS" export --db "$T/main" --format postgres \
@@ -152,10 +152,18 @@ ok "a failed export adds no row (one transaction)"
 # --- create-tables ---------------------------------------------------------------------
 q fresh "DROP TABLE llm_operations; DROP TABLE llmops_meta"
 expect_success "create-tables fresh" "$LLMOPS" create-tables --to "$BASE/fresh"
-[[ $(cat "$T/out") == "$BASE/fresh: created llm_operations (schema 1)" ]] ||
+[[ $(cat "$T/out") == "$BASE/fresh: created llm_operations (schema 2)" ]] ||
     fail "create-tables: $(cat "$T/out")"
 expect_success "create-tables again" "$LLMOPS" create-tables --to "$BASE/fresh"
-grep -q 'up to date (schema 1)' "$T/out" || fail "create-tables again: $(cat "$T/out")"
+grep -q 'up to date (schema 2)' "$T/out" || fail "create-tables again: $(cat "$T/out")"
+# a schema-1 table (before cost_source) is migrated to schema 2
+q fresh "ALTER TABLE llm_operations DROP COLUMN cost_source;
+    UPDATE llmops_meta SET value = '1' WHERE name = 'schema_version'"
+expect_success "create-tables schema 1 -> 2" "$LLMOPS" create-tables --to "$BASE/fresh"
+[[ $(cat "$T/out") == "$BASE/fresh: added 1 column to llm_operations (schema 1 -> 2)" ]] ||
+    fail "create-tables 1 -> 2: $(cat "$T/out")"
+[[ $(q fresh "SELECT data_type FROM information_schema.columns WHERE table_name = 'llm_operations'
+    AND column_name = 'cost_source'") == text ]] || fail "no cost_source column after migration"
 
 # an older llmops's table: fewer columns, rows in it
 q mig "CREATE TABLE llm_operations (operation_id TEXT NOT NULL PRIMARY KEY,
@@ -164,7 +172,7 @@ q mig "CREATE TABLE llm_operations (operation_id TEXT NOT NULL PRIMARY KEY,
     ('old-2', NULL, 'anthropic', 20), ('old-3', NULL, NULL, NULL)"
 ncols=$(("$(q exp "SELECT count(*) FROM information_schema.columns WHERE table_name = 'llm_operations'")"))
 expect_success "create-tables migrate" "$LLMOPS" create-tables --to "$BASE/mig"
-[[ $(cat "$T/out") == "$BASE/mig: added $((ncols - 4)) columns to llm_operations (schema 0 -> 1)" ]] ||
+[[ $(cat "$T/out") == "$BASE/mig: added $((ncols - 4)) columns to llm_operations (schema 0 -> 2)" ]] ||
     fail "migrate: $(cat "$T/out")"
 [[ $(q mig "SELECT string_agg(operation_id || ':' || coalesce(input_tokens, -1), ',' ORDER BY 1)
     FROM llm_operations") == "old-1:10,old-2:20,old-3:-1" ]] || fail "migration lost rows"

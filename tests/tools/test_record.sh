@@ -94,7 +94,7 @@ import json, sys, time
 inputs = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
 ids = open(sys.argv[2]).read().split()
 out = {r["operation_id"]: r for r in map(json.loads, open(sys.argv[3], encoding="utf-8"))}
-made = {"operation_id", "timestamp", "schema_version", "extras", "cost_usd"}
+made = {"operation_id", "timestamp", "schema_version", "extras", "cost_usd", "cost_source"}
 now = time.time()
 problems = []
 for i, (inp, oid) in enumerate(zip(inputs, ids)):
@@ -113,7 +113,7 @@ for i, (inp, oid) in enumerate(zip(inputs, ids)):
     for k, v in r.items():
         if k not in inp and k not in made and v is not None:
             problems.append(f"record {i}: {k} = {v!r}, want null")
-    if r["schema_version"] != 1: problems.append(f"record {i}: schema_version {r['schema_version']}")
+    if r["schema_version"] != 2: problems.append(f"record {i}: schema_version {r['schema_version']}")
     if "operation_id" in inp and oid != inp["operation_id"]:
         problems.append(f"record {i}: operation_id {oid}, recorded {inp['operation_id']}")
     if "timestamp" not in inp:

@@ -38,7 +38,7 @@ static json_t *roundtrip(const struct llm_record *r)
 static void test_schema(void **state)
 {
     (void)state;
-    assert_int_equal(LLM_SCHEMA_VERSION, 1);
+    assert_int_equal(LLM_SCHEMA_VERSION, 2);
     assert_string_equal(llm_schema[0].name, "operation_id");
     assert_string_equal(llm_schema[LLM_F_INPUT_TOKENS].name, "input_tokens");
     assert_int_equal(llm_schema[LLM_F_INPUT_TOKENS].type, LLM_T_INT);
