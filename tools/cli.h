@@ -17,6 +17,7 @@ enum llm_export_format {
     LLM_EXPORT_SQLITE,
     LLM_EXPORT_SQL,
     LLM_EXPORT_POSTGRES,
+    LLM_EXPORT_PARQUET, /* export_parquet.c */
 };
 
 enum llm_sql_dialect {

@@ -50,7 +50,8 @@ static const char usage_main[] =
     "else ~/.local/share/llmops. Reading never blocks processes that record.\n";
 
 static const char usage_export[] =
-    "usage: llmops export [--db DIR] [--format ndjson|json|csv|sqlite|sql|postgres]\n"
+    "usage: llmops export [--db DIR]\n"
+    "                     [--format ndjson|json|csv|sqlite|sql|postgres|parquet]\n"
     "                     [--dialect sqlite|postgres] [--out FILE|-]\n"
     "                     [--to postgresql://...] [filters]\n"
     "\n"
@@ -66,10 +67,14 @@ static const char usage_export[] =
     "                    llm_operations and inserts the records, safe to replay;\n"
     "                    postgres: rows loaded into llm_operations of the database\n"
     "                    --to (created or migrated as needed; COPY, one\n"
-    "                    transaction; records it already has are skipped)\n"
+    "                    transaction; records it already has are skipped);\n"
+    "                    parquet: typed columns (UTC timestamps, INT64, DOUBLE,\n"
+    "                    BOOLEAN, UTF-8 strings, nested values as JSON text),\n"
+    "                    zstd-compressed, to --out (required; '-' for stdout)\n"
     "  --dialect DIALECT for --format sql: sqlite (default) or postgres\n"
     "  --out FILE        write to FILE, replaced only when the export succeeds;\n"
-    "                    '-' (the default) is standard output; required for sqlite\n"
+    "                    '-' (the default) is standard output; required for sqlite,\n"
+    "                    parquet\n"
     "  --to URL          for --format postgres: postgresql://[USER[:PASSWORD]@]HOST\n"
     "                    [:PORT]/DB[?PARAM=VALUE...] (libpq; PG* variables apply)\n"
     "  --prices FILE     price table for cost_usd, which every export computes from\n"
@@ -164,6 +169,7 @@ static const struct {
     {"sql", LLM_EXPORT_SQL},
     {"postgres", LLM_EXPORT_POSTGRES},
     {"postgresql", LLM_EXPORT_POSTGRES},
+    {"parquet", LLM_EXPORT_PARQUET},
 };
 
 struct cmd_opts {
@@ -217,7 +223,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, const struct optio
         case OPT_FORMAT:
             if (parse_format(optarg, &o->format))
                 return usage_error(
-                    cmd, "unknown format '%s' (ndjson, json, csv, sqlite, sql or postgres)",
+                    cmd,
+                    "unknown format '%s' (ndjson, json, csv, sqlite, sql, postgres or parquet)",
                     optarg);
             break;
         case OPT_DIALECT:
@@ -289,6 +296,8 @@ static int run_export(int argc, char **argv, struct cmd_opts *o)
         return usage_error("export", "%s", "--dialect goes with --format sql");
     if (o->format == LLM_EXPORT_SQLITE && (!o->out || !strcmp(o->out, "-")))
         return usage_error("export", "%s", "--format sqlite needs --out FILE");
+    if (o->format == LLM_EXPORT_PARQUET && !o->out)
+        return usage_error("export", "%s", "--format parquet needs --out FILE (or -)");
     if (o->format == LLM_EXPORT_POSTGRES && (!o->to || !llm_pg_is_url(o->to)))
         return usage_error("export", "%s", "--format postgres needs --to postgresql://...");
     if (o->format == LLM_EXPORT_POSTGRES && o->out)
