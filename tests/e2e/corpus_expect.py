@@ -79,7 +79,8 @@ http_version capture request_model response_model model stream temperature max_t
 input_tokens output_tokens cache_read_tokens cache_write_tokens reasoning_tokens total_tokens
 usage_source usage_raw finish_reason status error_type error_message cost_usd completion_args
 response tool_calls request_bytes response_bytes truncated session_id workspace agent_id
-action_id extras pid ppid exe argv hostname""".split()
+action_id extras pid ppid exe argv hostname
+trace_id parent_span_id trace_state""".split()
 CAPTURES = {"openssl", "libcurl", "socket"}  # how the shim saw the call
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 # OpenTelemetry gen_ai.operation.name values (image_generation is ours: OTel has none)
@@ -268,8 +269,8 @@ def generic_problems(rec, ctx=None):
             p.append((f, rec.get(f), "RFC 3339 UTC with microseconds, e.g. 2025-01-02T03:04:05.123456Z"))
     if isinstance(rec.get("end_timestamp"), str) and rec["end_timestamp"] < str(rec.get("timestamp")):
         p.append(("end_timestamp", rec["end_timestamp"], ">= timestamp " + str(rec.get("timestamp"))))
-    if not same(rec.get("schema_version"), 1):
-        p.append(("schema_version", rec.get("schema_version"), "1"))
+    if not same(rec.get("schema_version"), 2):
+        p.append(("schema_version", rec.get("schema_version"), "2"))
     if rec.get("truncated") not in (False, None):
         p.append(("truncated", rec.get("truncated"), "false (small bodies)"))
     for f in ("request_bytes", "response_bytes"):

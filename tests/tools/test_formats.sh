@@ -164,9 +164,9 @@ want="llm_operations_model llm_operations_provider llm_operations_session_id"
 "$SQLITE" "$T/main.db" "EXPLAIN QUERY PLAN SELECT count(*) FROM llm_operations
     WHERE timestamp_us >= 1700000000000000" | grep -q 'llm_operations_timestamp_us' ||
     fail "a timestamp_us range does not use its index"
-[[ $("$SQLITE" "$T/main.db" "SELECT value FROM llmops_meta WHERE name = 'schema_version'") == 1 ]] ||
-    fail "llmops_meta has no schema_version 1"
-ok "sqlite: indexes on timestamp_us, provider, model, session_id (used); llmops_meta schema_version 1"
+[[ $("$SQLITE" "$T/main.db" "SELECT value FROM llmops_meta WHERE name = 'schema_version'") == 2 ]] ||
+    fail "llmops_meta has no schema_version 2"
+ok "sqlite: indexes on timestamp_us, provider, model, session_id (used); llmops_meta schema_version 2"
 
 expect_success "export sqlite again" "$LLMOPS" export --db "$T/main" --format sqlite --out "$T/main.db"
 [[ $(count "$T/main.db") -eq $N ]] || fail "the same export twice: $(count "$T/main.db") rows"
@@ -293,9 +293,9 @@ ok "an empty store: header-only csv, loadable sql, an empty llm_operations"
 
 # --- create-tables ----------------------------------------------------------------
 expect_success "create-tables new" "$LLMOPS" create-tables --to "sqlite:$T/ct.db"
-grep -q 'created llm_operations (schema 1)' "$T/out" || fail "create-tables new: $(cat "$T/out")"
+grep -q 'created llm_operations (schema 2)' "$T/out" || fail "create-tables new: $(cat "$T/out")"
 expect_success "create-tables again" "$LLMOPS" create-tables --to "sqlite:$T/ct.db"
-grep -q 'up to date (schema 1)' "$T/out" || fail "create-tables again: $(cat "$T/out")"
+grep -q 'up to date (schema 2)' "$T/out" || fail "create-tables again: $(cat "$T/out")"
 "$SQLITE" "$T/ct.db" "SELECT name, type FROM pragma_table_info('llm_operations') ORDER BY name" \
     >"$T/cols.new"
 cmp -s "$T/cols.new" <("$SQLITE" "$T/main.db" \
@@ -311,19 +311,35 @@ ok "create-tables makes the table export makes, and says when it is up to date"
 before=$("$SQLITE" "$T/old.db" "SELECT * FROM llm_operations ORDER BY operation_id")
 expect_success "create-tables migrate" "$LLMOPS" create-tables --to "sqlite:$T/old.db"
 ncols=$(wc -l <"$T/cols.new")
-grep -q "added $((ncols - 5)) columns to llm_operations (schema 0 -> 1)" "$T/out" ||
+grep -q "added $((ncols - 5)) columns to llm_operations (schema 0 -> 2)" "$T/out" ||
     fail "create-tables migrate: $(cat "$T/out")"
 "$SQLITE" "$T/old.db" "SELECT name, type FROM pragma_table_info('llm_operations') ORDER BY name" |
     cmp -s - "$T/cols.new" || fail "the migrated table lacks columns"
 after=$("$SQLITE" "$T/old.db" "SELECT operation_id, timestamp, provider, model, input_tokens
     FROM llm_operations ORDER BY operation_id")
 [[ $before == "$after" ]] || fail "migration changed rows: $before -> $after"
-[[ $("$SQLITE" "$T/old.db" "SELECT value FROM llmops_meta WHERE name = 'schema_version'") == 1 ]] ||
-    fail "migration did not record schema_version 1"
+[[ $("$SQLITE" "$T/old.db" "SELECT value FROM llmops_meta WHERE name = 'schema_version'") == 2 ]] ||
+    fail "migration did not record schema_version 2"
 expect_success "export into migrated" "$LLMOPS" export --db "$T/main" --format sqlite --out "$T/old.db"
 [[ $(count "$T/old.db") -eq $((N + 3)) ]] || fail "export into migrated: $(count "$T/old.db")"
 ok "create-tables migrates an old table: $((ncols - 5)) columns added, its 3 rows kept," \
-    "version 1 recorded; export then adds $N"
+    "version 2 recorded; export then adds $N"
+
+# a schema 1 table (before the trace context): its three columns are added
+cp "$T/ct.db" "$T/v1.db"
+"$SQLITE" "$T/v1.db" "ALTER TABLE llm_operations DROP COLUMN trace_id;
+    ALTER TABLE llm_operations DROP COLUMN parent_span_id;
+    ALTER TABLE llm_operations DROP COLUMN trace_state;
+    UPDATE llmops_meta SET value = '1' WHERE name = 'schema_version';
+    INSERT INTO llm_operations (operation_id, provider) VALUES ('V1', 'openai');"
+expect_success "create-tables 1 -> 2" "$LLMOPS" create-tables --to "sqlite:$T/v1.db"
+grep -q 'added 3 columns to llm_operations (schema 1 -> 2)' "$T/out" ||
+    fail "create-tables 1 -> 2: $(cat "$T/out")"
+"$SQLITE" "$T/v1.db" "SELECT name, type FROM pragma_table_info('llm_operations') ORDER BY name" |
+    cmp -s - "$T/cols.new" || fail "the table migrated from schema 1 lacks columns"
+[[ $("$SQLITE" "$T/v1.db" "SELECT provider || '/' || quote(trace_id) FROM llm_operations") == openai/NULL ]] ||
+    fail "migration 1 -> 2 lost the row"
+ok "create-tables brings a schema 1 table to 2: trace_id, parent_span_id, trace_state added, rows kept"
 
 "$SQLITE" "$T/ct.db" "UPDATE llmops_meta SET value = '99' WHERE name = 'schema_version'"
 expect_success "create-tables newer" "$LLMOPS" create-tables --to "sqlite:$T/ct.db"

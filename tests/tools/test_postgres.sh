@@ -127,8 +127,8 @@ idx=$(q exp "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexe
     WHERE tablename = 'llm_operations'")
 [[ $idx == "llm_operations_model llm_operations_pkey llm_operations_provider llm_operations_session_id llm_operations_timestamp_us" ]] ||
     fail "indexes: $idx"
-[[ $(q exp "SELECT value FROM llmops_meta WHERE name = 'schema_version'") == 1 ]] ||
-    fail "llmops_meta: no schema_version 1"
+[[ $(q exp "SELECT value FROM llmops_meta WHERE name = 'schema_version'") == 2 ]] ||
+    fail "llmops_meta: no schema_version 2"
 ok "information_schema: timestamptz, jsonb, bigint, double precision, boolean, text per the schema; indexes; llmops_meta"
 
 expect_success "filtered export" "$LLMOPS" export --db "$T/main" --format postgres \
@@ -152,10 +152,10 @@ ok "a failed export adds no row (one transaction)"
 # --- create-tables ---------------------------------------------------------------------
 q fresh "DROP TABLE llm_operations; DROP TABLE llmops_meta"
 expect_success "create-tables fresh" "$LLMOPS" create-tables --to "$BASE/fresh"
-[[ $(cat "$T/out") == "$BASE/fresh: created llm_operations (schema 1)" ]] ||
+[[ $(cat "$T/out") == "$BASE/fresh: created llm_operations (schema 2)" ]] ||
     fail "create-tables: $(cat "$T/out")"
 expect_success "create-tables again" "$LLMOPS" create-tables --to "$BASE/fresh"
-grep -q 'up to date (schema 1)' "$T/out" || fail "create-tables again: $(cat "$T/out")"
+grep -q 'up to date (schema 2)' "$T/out" || fail "create-tables again: $(cat "$T/out")"
 
 # an older llmops's table: fewer columns, rows in it
 q mig "CREATE TABLE llm_operations (operation_id TEXT NOT NULL PRIMARY KEY,
@@ -164,7 +164,7 @@ q mig "CREATE TABLE llm_operations (operation_id TEXT NOT NULL PRIMARY KEY,
     ('old-2', NULL, 'anthropic', 20), ('old-3', NULL, NULL, NULL)"
 ncols=$(("$(q exp "SELECT count(*) FROM information_schema.columns WHERE table_name = 'llm_operations'")"))
 expect_success "create-tables migrate" "$LLMOPS" create-tables --to "$BASE/mig"
-[[ $(cat "$T/out") == "$BASE/mig: added $((ncols - 4)) columns to llm_operations (schema 0 -> 1)" ]] ||
+[[ $(cat "$T/out") == "$BASE/mig: added $((ncols - 4)) columns to llm_operations (schema 0 -> 2)" ]] ||
     fail "migrate: $(cat "$T/out")"
 [[ $(q mig "SELECT string_agg(operation_id || ':' || coalesce(input_tokens, -1), ',' ORDER BY 1)
     FROM llm_operations") == "old-1:10,old-2:20,old-3:-1" ]] || fail "migration lost rows"
@@ -175,6 +175,21 @@ expect_success "export into the migrated table" "$LLMOPS" export --db "$T/main" 
     --to "$BASE/mig"
 [[ $(q mig "SELECT count(*) FROM llm_operations") -eq $((N + 3)) ]] || fail "export after migration"
 ok "create-tables: creates, then up to date; an older table gets its $((ncols - 4)) missing columns (same types), keeps its 3 rows, takes exports"
+
+# a schema 1 table (before the trace context): its three columns are added
+q fresh "INSERT INTO llm_operations (operation_id, provider) VALUES ('v1', 'openai');
+    ALTER TABLE llm_operations DROP COLUMN trace_id, DROP COLUMN parent_span_id,
+    DROP COLUMN trace_state; UPDATE llmops_meta SET value = '1' WHERE name = 'schema_version'"
+expect_success "create-tables 1 -> 2" "$LLMOPS" create-tables --to "$BASE/fresh"
+[[ $(cat "$T/out") == "$BASE/fresh: added 3 columns to llm_operations (schema 1 -> 2)" ]] ||
+    fail "migrate 1 -> 2: $(cat "$T/out")"
+[[ $(q fresh "SELECT provider || ':' || coalesce(trace_id, 'null') FROM llm_operations") == openai:null ]] ||
+    fail "migration 1 -> 2 lost the row"
+q fresh "SELECT column_name, data_type FROM information_schema.columns
+    WHERE table_name = 'llm_operations'" | sort | cmp -s - <(sort "$T/cols") ||
+    fail "the table migrated from schema 1 differs"
+q fresh "DELETE FROM llm_operations"
+ok "create-tables brings a schema 1 table to 2: trace_id, parent_span_id, trace_state added, rows kept"
 
 # --- sync: three hosts at once ------------------------------------------------------------
 "$MKSTORE" --db "$T/h1" --count 2500 --seed 11 --end 2025-06-01T12:00:00Z

@@ -113,7 +113,7 @@ for i, (inp, oid) in enumerate(zip(inputs, ids)):
     for k, v in r.items():
         if k not in inp and k not in made and v is not None:
             problems.append(f"record {i}: {k} = {v!r}, want null")
-    if r["schema_version"] != 1: problems.append(f"record {i}: schema_version {r['schema_version']}")
+    if r["schema_version"] != 2: problems.append(f"record {i}: schema_version {r['schema_version']}")
     if "operation_id" in inp and oid != inp["operation_id"]:
         problems.append(f"record {i}: operation_id {oid}, recorded {inp['operation_id']}")
     if "timestamp" not in inp:
