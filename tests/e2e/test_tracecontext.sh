@@ -4,7 +4,8 @@
 # curl sends three requests on ONE keep-alive HTTP/1.1 connection (a valid
 # traceparent with a tracestate, none, a malformed one) and one over HTTP/2
 # (h2_server.py); nothing may leak from one request to the next. The fields
-# are checked in the NDJSON, CSV and Parquet exports (DuckDB reads the last).
+# are checked in the NDJSON, CSV and Parquet exports (DuckDB reads the last),
+# and in OTLP the span is the child of the traceparent's span, in its trace.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_shim
@@ -71,4 +72,19 @@ const r = await con.runAndReadAll(q, [process.argv[1]]);
 console.log(r.getRows().map((x) => x[0]).join(" "));' "$E2E_TMP/all.parquet") || fail "duckdb: $got"
 want="${TP1:3:32}/${TP1:36:16}/$TS1 -/-/- -/-/- ${TP2:3:32}/${TP2:36:16}/-"
 [[ $got == "$want" ]] || fail "parquet: $got, want $want"
-log "ok: traceparent/tracestate -> trace_id, parent_span_id, trace_state (HTTP/1.1 keep-alive, HTTP/2; NDJSON, CSV, Parquet)"
+# OTLP: the span of each call made with a traceparent is a child of that parent
+"$LLMOPS_CLI" export --db "$DB" --format otlp-json >"$E2E_TMP/all.otlp" || fail "export otlp-json failed"
+"$PY" - "$E2E_TMP/all.otlp" "$TP1" "$TS1" "$TP2" <<'EOF' || fail "otlp spans"
+import json, sys
+spans = [s for l in open(sys.argv[1]) for rs in json.loads(l)["resourceSpans"]
+         for ss in rs["scopeSpans"] for s in ss["spans"]]
+tp1, ts1, tp2 = sys.argv[2].split("-"), sys.argv[3], sys.argv[4].split("-")
+assert len(spans) == 4, len(spans)
+got = [(s["traceId"], s.get("parentSpanId"), s.get("traceState")) for s in spans]
+assert got[0] == (tp1[1], tp1[2], ts1), got[0]
+assert got[3] == (tp2[1], tp2[2], None), got[3]
+for g in got[1:3]:
+    assert g[1] is None and g[2] is None and g[0] not in (tp1[1], tp2[1]), g
+print("spans nest under the callers' traces")
+EOF
+log "ok: traceparent/tracestate -> trace_id, parent_span_id, trace_state (HTTP/1.1 keep-alive, HTTP/2; NDJSON, CSV, Parquet, OTLP)"
