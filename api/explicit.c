@@ -123,8 +123,11 @@ static int set_field(struct llm_record *r, enum llm_field f, json_t *v, char *wh
     case LLM_F_COST_USD:
         return json_is_number(v) ? 0 : fail(why, n, LLMOPS_ETYPE, "%s: want a number", name);
     case LLM_F_SCHEMA_VERSION:
-        if (!json_is_integer(v) || json_integer_value(v) != LLM_SCHEMA_VERSION)
-            return fail(why, n, LLMOPS_ETYPE, "%s: only %d is supported", name, LLM_SCHEMA_VERSION);
+        /* an older version's fields are a subset of this one's */
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > LLM_SCHEMA_VERSION)
+            return fail(why, n, LLMOPS_ETYPE, "%s: only 1 to %d are supported", name,
+                        LLM_SCHEMA_VERSION);
         break;
     case LLM_F_OPERATION_ID: {
         uint8_t id[16];

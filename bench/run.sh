@@ -10,6 +10,7 @@
 #      path's instructions per call and per SSE event
 #   5. writer throughput: llm_store_put vs raw batched mdb_put, 1 and 4 processes
 #   6. export of 1M records to NDJSON / SQLite vs cat / sqlite3 .import (bench_export.sh)
+#   6b. export of the same records to Parquet vs NDJSON: time, size, peak memory (bench_parquet.sh)
 #   7. the shim vs a logging reverse proxy, mitmproxy (bench_proxy.sh)
 # Writes bench/results/<date>.md and bench/results/latest.md; see bench/README.md.
 #
@@ -22,7 +23,7 @@
 # BENCH_STORE_BATCH_RECORDS (1920, batches > 1) BENCH_STORE_BATCHES ("1 64")
 # BENCH_STORE_PROCS ("1 4") BENCH_STORE_ROUNDS (10) BENCH_STORE_SYNC ("sync nosync")
 # BENCH_STORE=0 (skip 5) BENCH_KEEP=1 (keep the temp dir). BENCH_EXPORT=0 (skip 6),
-# BENCH_PROXY=0 (skip 7); their own knobs are in bench_export.sh / bench_proxy.sh.
+# BENCH_PARQUET=0 (skip 6b), BENCH_PROXY=0 (skip 7); their own knobs are in the scripts.
 # Loopback only; no network access.
 set -euo pipefail
 
@@ -619,7 +620,7 @@ log "written bench/results/$STAMP.md and bench/results/latest.md"
 # Separate scripts, each printing one markdown section, appended to the results
 # file. A script that fails leaves a note there and fails the run at the end.
 EXTRA_FAILED=()
-for s in export proxy; do
+for s in export parquet proxy; do
   v=BENCH_${s^^}
   [[ ${!v:-1} != 0 ]] || continue
   log "running bench/bench_$s.sh"

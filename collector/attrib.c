@@ -126,7 +126,69 @@ int llm_attrib_from_head(struct llm_record *r, const struct llm_h1_head *h)
             llm_record_take_str(r, LLM_F_EXTRAS, text, strlen(text));
     }
     json_decref(extras);
+    llm_attrib_trace(r, h);
     return cut;
+}
+
+/* n lower-case hex digits at s, not all zero */
+static int hex_id(const char *s, size_t n)
+{
+    int nonzero = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+        nonzero |= s[i] != '0';
+    }
+    return nonzero;
+}
+
+/* traceparent: version "-" trace-id "-" parent-id "-" flags (55 bytes for
+ * version 00; a later version may add "-..." after them). */
+static int traceparent_ok(const char *v, size_t n)
+{
+    if (n < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-')
+        return 0;
+    if (!hex_id(v, 2) && memcmp(v, "00", 2))
+        return 0;
+    if (!memcmp(v, "ff", 2) || (!memcmp(v, "00", 2) && n != 55) || (n > 55 && v[55] != '-'))
+        return 0;
+    return hex_id(v + 3, 32) && hex_id(v + 36, 16) &&
+           (hex_id(v + 53, 2) || !memcmp(v + 53, "00", 2));
+}
+
+static const char *trimmed(const struct llm_h1_head *h, const char *name, size_t *n)
+{
+    const char *v = llm_h1_header(h, name, n);
+
+    while (v && *n && (*v == ' ' || *v == '\t'))
+        v++, (*n)--;
+    while (v && *n && (v[*n - 1] == ' ' || v[*n - 1] == '\t'))
+        (*n)--;
+    return v;
+}
+
+void llm_attrib_trace(struct llm_record *r, const struct llm_h1_head *h)
+{
+    size_t n, sn;
+    const char *v = trimmed(h, "traceparent", &n), *st;
+
+    if (!v || !traceparent_ok(v, n))
+        return;
+    llm_record_set_str(r, LLM_F_TRACE_ID, v + 3, 32);
+    llm_record_set_str(r, LLM_F_PARENT_SPAN_ID, v + 36, 16);
+    st = trimmed(h, "tracestate", &sn);
+    if (!st || !sn)
+        return;
+    if (sn > LLM_TRACESTATE_MAX) { /* whole list members only */
+        sn = LLM_TRACESTATE_MAX;
+        while (sn && st[sn] != ',')
+            sn--;
+        while (sn && (st[sn - 1] == ' ' || st[sn - 1] == '\t' || st[sn - 1] == ','))
+            sn--;
+    }
+    if (sn)
+        llm_record_set_str(r, LLM_F_TRACE_STATE, st, sn);
 }
 
 static void fill(struct llm_record *r, enum llm_field f, const char *v)

@@ -26,8 +26,19 @@ void llm_attrib_free(struct llm_attrib *a);
 /* Sets the fields a request head names: X-LLMOps-Session, -Workspace, -Agent,
  * -Action, and X-LLMOps-Extra-<name> as extras[<name lowercased>] (strings).
  * Names are case-insensitive, empty values ignored, the first of repeated
- * headers wins. Returns 1 when a value was cut to LLM_ATTRIB_MAX bytes. */
+ * headers wins. Also the trace context (llm_attrib_trace). Returns 1 when a
+ * value was cut to LLM_ATTRIB_MAX bytes. */
 int llm_attrib_from_head(struct llm_record *r, const struct llm_h1_head *h);
+
+/* W3C Trace Context (https://www.w3.org/TR/trace-context/): a valid
+ * traceparent header sets trace_id (32 hex digits) and parent_span_id (16),
+ * and then tracestate, if any, sets trace_state (cut to LLM_TRACESTATE_MAX
+ * bytes at a list-member boundary, as the spec lets a vendor do). An invalid
+ * traceparent (wrong shape, upper-case or non-hex digits, version ff, an
+ * all-zero id) is ignored together with its tracestate. The first header of
+ * each name counts. llm_attrib_from_head calls it. */
+#define LLM_TRACESTATE_MAX 512
+void llm_attrib_trace(struct llm_record *r, const struct llm_h1_head *h);
 
 /* Fills what r lacks from a and merges the extras (r's keys win); extras is
  * always set afterwards ({} at least). */

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 2: cost_source (issue 17) */
+/* 2: cost_source (issue 17); trace_id, parent_span_id, trace_state (issue 15) */
 #define LLM_SCHEMA_VERSION 2
 
 enum llm_type {
@@ -79,7 +79,11 @@ enum llm_type {
     X(PPID, "ppid", LLM_T_INT)                                                                     \
     X(EXE, "exe", LLM_T_STR)                                                                       \
     X(ARGV, "argv", LLM_T_ARRAY)                                                                   \
-    X(HOSTNAME, "hostname", LLM_T_STR)
+    X(HOSTNAME, "hostname", LLM_T_STR)                                                             \
+    /* schema 2: the request's W3C trace context (traceparent, tracestate; attrib.c) */            \
+    X(TRACE_ID, "trace_id", LLM_T_STR)                                                             \
+    X(PARENT_SPAN_ID, "parent_span_id", LLM_T_STR)                                                 \
+    X(TRACE_STATE, "trace_state", LLM_T_STR)
 
 enum llm_field {
 #define LLM_X_ENUM(id, name, type) LLM_F_##id,

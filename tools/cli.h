@@ -17,6 +17,8 @@ enum llm_export_format {
     LLM_EXPORT_SQLITE,
     LLM_EXPORT_SQL,
     LLM_EXPORT_POSTGRES,
+    LLM_EXPORT_PARQUET,   /* export_parquet.c */
+    LLM_EXPORT_OTLP_JSON, /* export_otlp.c */
 };
 
 enum llm_sql_dialect {
@@ -43,12 +45,16 @@ int llm_create_tables_postgres(const char *url);
 struct llm_sync_opts {
     const char *db, *to; /* the store; the postgresql:// URL */
     const struct llm_filter *filter;
-    long batch;    /* records per destination transaction */
-    long settle_s; /* the cursor stays this many seconds behind now */
+    long batch;                 /* records per destination transaction */
+    long settle_s;              /* the cursor stays this many seconds behind now */
+    const char *const *headers; /* otlp+http(s): "Name: value" lines (--header) */
+    size_t nheaders;
 };
 
 /* Ships what the destination lacks, resuming from the store's cursor for it. */
 int llm_sync_run(const struct llm_sync_opts *o);
+/* The same to an OpenTelemetry receiver: --to otlp+http(s)://HOST[:PORT] (otlp_sync.c). */
+int llm_otlp_sync_run(const struct llm_sync_opts *o);
 /* Returns the exit status itself: 0 observable, 1 not, 2 unreadable. */
 int llm_doctor_run(const char *program);
 

@@ -130,6 +130,10 @@ static const struct llm_exporter *exporter(enum llm_export_format f)
         return &llm_exporter_sql;
     case LLM_EXPORT_POSTGRES:
         return &llm_exporter_postgres;
+    case LLM_EXPORT_PARQUET:
+        return &llm_exporter_parquet;
+    case LLM_EXPORT_OTLP_JSON:
+        return &llm_exporter_otlp_json;
     default:
         return &llm_exporter_ndjson;
     }

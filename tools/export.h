@@ -40,6 +40,7 @@ struct llm_exporter {
 
 extern const struct llm_exporter llm_exporter_ndjson, llm_exporter_json, llm_exporter_csv,
     llm_exporter_sqlite, llm_exporter_sql, llm_exporter_postgres;
+extern const struct llm_exporter llm_exporter_parquet, llm_exporter_otlp_json;
 
 /* Writes to x->fp; on failure sets x->what and returns -errno. */
 int llm_export_write(struct llm_export *x, const void *p, size_t n);

@@ -50,7 +50,8 @@ static const char usage_main[] =
     "else ~/.local/share/llmops. Reading never blocks processes that record.\n";
 
 static const char usage_export[] =
-    "usage: llmops export [--db DIR] [--format ndjson|json|csv|sqlite|sql|postgres]\n"
+    "usage: llmops export [--db DIR]\n"
+    "                     [--format ndjson|json|csv|sqlite|sql|postgres|parquet|otlp-json]\n"
     "                     [--dialect sqlite|postgres] [--out FILE|-]\n"
     "                     [--to postgresql://...] [filters]\n"
     "\n"
@@ -66,10 +67,16 @@ static const char usage_export[] =
     "                    llm_operations and inserts the records, safe to replay;\n"
     "                    postgres: rows loaded into llm_operations of the database\n"
     "                    --to (created or migrated as needed; COPY, one\n"
-    "                    transaction; records it already has are skipped)\n"
+    "                    transaction; records it already has are skipped);\n"
+    "                    parquet: typed columns (UTC timestamps, INT64, DOUBLE,\n"
+    "                    BOOLEAN, UTF-8 strings, nested values as JSON text),\n"
+    "                    zstd-compressed, to --out (required; '-' for stdout);\n"
+    "                    otlp-json: one OTLP/JSON ExportTraceServiceRequest per\n"
+    "                    line, a GenAI span per record\n"
     "  --dialect DIALECT for --format sql: sqlite (default) or postgres\n"
     "  --out FILE        write to FILE, replaced only when the export succeeds;\n"
-    "                    '-' (the default) is standard output; required for sqlite\n"
+    "                    '-' (the default) is standard output; required for sqlite,\n"
+    "                    parquet\n"
     "  --to URL          for --format postgres: postgresql://[USER[:PASSWORD]@]HOST\n"
     "                    [:PORT]/DB[?PARAM=VALUE...] (libpq; PG* variables apply)\n"
     "  --prices FILE     the user's price table for cost_usd, over the shipped\n"
@@ -92,8 +99,8 @@ static const char usage_create_tables[] =
     "  -h, --help   show this help\n";
 
 static const char usage_sync[] =
-    "usage: llmops sync --to postgresql://... [--db DIR] [--batch N] [--settle S]\n"
-    "                   [filters]\n"
+    "usage: llmops sync --to postgresql://...|otlp+http(s)://HOST:PORT [--db DIR]\n"
+    "                   [--batch N] [--settle S] [--header 'NAME: VALUE'] [filters]\n"
     "\n"
     "Ships the records the database does not have yet into its llm_operations\n"
     "table (created or migrated as needed), oldest first, N per transaction.\n"
@@ -103,7 +110,12 @@ static const char usage_sync[] =
     "ships nothing new. Prints \"shipped N records, cursor ULID\", N counting\n"
     "the rows that were new to the database. Filters narrow what is shipped.\n"
     "\n"
-    "  --to URL     postgresql://[USER[:PASSWORD]@]HOST[:PORT]/DB[?PARAM=VALUE...]\n"
+    "  --to URL     postgresql://[USER[:PASSWORD]@]HOST[:PORT]/DB[?PARAM=VALUE...],\n"
+    "               or otlp+http(s)://HOST:PORT[/PATH]: an OpenTelemetry receiver,\n"
+    "               sent OTLP/JSON GenAI spans (PATH/v1/traces) and metrics\n"
+    "               (PATH/v1/metrics), at most 1000 per request, 429/503 retried\n"
+    "  --header H   for OTLP: a request header 'NAME: VALUE' (repeatable; added\n"
+    "               to OTEL_EXPORTER_OTLP_HEADERS)\n"
     "  --db DIR     the database directory (default: see 'llmops help')\n"
     "  --batch N    records per transaction (default 5000)\n"
     "  --settle S   the cursor stays S seconds behind now (default 600): calls\n"
@@ -123,7 +135,8 @@ static const char usage_doctor[] =
     "bundled OpenSSL/BoringSSL, rustls, setuid). Exit status 0: HTTPS is\n"
     "observable; 1: it is not; 2: PROGRAM cannot be read.\n";
 
-enum { OPT_DB = 1, OPT_FORMAT, OPT_DIALECT, OPT_OUT, OPT_TO, OPT_BATCH, OPT_SETTLE };
+enum { OPT_DB = 1, OPT_FORMAT, OPT_DIALECT, OPT_OUT, OPT_TO, OPT_BATCH, OPT_SETTLE, OPT_HEADER };
+#define MAX_HEADERS 32
 
 static const struct option export_opts[] = {
     {"db", required_argument, NULL, OPT_DB},
@@ -142,6 +155,7 @@ static const struct option sync_opts[] = {
     {"to", required_argument, NULL, OPT_TO},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"settle", required_argument, NULL, OPT_SETTLE},
+    {"header", required_argument, NULL, OPT_HEADER},
     {"help", no_argument, NULL, 'h'},
     LLM_CMD_PRICES_OPT,
     LLM_FILTER_LONGOPTS,
@@ -165,6 +179,8 @@ static const struct {
     {"sql", LLM_EXPORT_SQL},
     {"postgres", LLM_EXPORT_POSTGRES},
     {"postgresql", LLM_EXPORT_POSTGRES},
+    {"parquet", LLM_EXPORT_PARQUET},
+    {"otlp-json", LLM_EXPORT_OTLP_JSON},
 };
 
 struct cmd_opts {
@@ -175,6 +191,8 @@ struct cmd_opts {
     int dialect_set;
     const char *out, *to;
     long batch, settle; /* sync */
+    const char *headers[MAX_HEADERS];
+    size_t nheaders;
     struct llm_filter filter;
     int help;
 };
@@ -217,9 +235,10 @@ static int parse_opts(const char *cmd, int argc, char **argv, const struct optio
             break;
         case OPT_FORMAT:
             if (parse_format(optarg, &o->format))
-                return usage_error(
-                    cmd, "unknown format '%s' (ndjson, json, csv, sqlite, sql or postgres)",
-                    optarg);
+                return usage_error(cmd,
+                                   "unknown format '%s' (ndjson, json, csv, sqlite, sql, postgres, "
+                                   "parquet or otlp-json)",
+                                   optarg);
             break;
         case OPT_DIALECT:
             if (!strcmp(optarg, "sqlite"))
@@ -235,6 +254,11 @@ static int parse_opts(const char *cmd, int argc, char **argv, const struct optio
             break;
         case OPT_TO:
             o->to = optarg;
+            break;
+        case OPT_HEADER:
+            if (o->nheaders == MAX_HEADERS || !strchr(optarg, ':'))
+                return usage_error(cmd, "--header wants 'Name: value' (at most 32): %s", optarg);
+            o->headers[o->nheaders++] = optarg;
             break;
         case LLM_CO_PRICES:
             llm_cost_set_path(optarg);
@@ -290,6 +314,8 @@ static int run_export(int argc, char **argv, struct cmd_opts *o)
         return usage_error("export", "%s", "--dialect goes with --format sql");
     if (o->format == LLM_EXPORT_SQLITE && (!o->out || !strcmp(o->out, "-")))
         return usage_error("export", "%s", "--format sqlite needs --out FILE");
+    if (o->format == LLM_EXPORT_PARQUET && !o->out)
+        return usage_error("export", "%s", "--format parquet needs --out FILE (or -)");
     if (o->format == LLM_EXPORT_POSTGRES && (!o->to || !llm_pg_is_url(o->to)))
         return usage_error("export", "%s", "--format postgres needs --to postgresql://...");
     if (o->format == LLM_EXPORT_POSTGRES && o->out)
@@ -343,12 +369,24 @@ static int run_sync(int argc, char **argv, struct cmd_opts *o)
             fputs(usage_sync, stdout);
         return rc;
     }
-    if (!o->to || !llm_pg_is_url(o->to))
-        return usage_error(cmd, "%s", "--to postgresql://... is required");
-    struct llm_sync_opts so = {
-        .db = o->db, .to = o->to, .filter = &o->filter, .batch = o->batch, .settle_s = o->settle};
+    int otlp =
+        o->to && (!strncmp(o->to, "otlp+http://", 12) || !strncmp(o->to, "otlp+https://", 13));
+    if (!o->to || (!llm_pg_is_url(o->to) && !otlp))
+        return usage_error(cmd, "%s",
+                           "--to postgresql://... or otlp+http(s)://HOST:PORT is required");
+    if (o->nheaders && !otlp)
+        return usage_error(cmd, "%s", "--header goes with --to otlp+http(s)://");
+    struct llm_sync_opts so = {.db = o->db,
+                               .to = o->to,
+                               .filter = &o->filter,
+                               .batch = o->batch,
+                               .settle_s = o->settle,
+                               .headers = o->headers,
+                               .nheaders = o->nheaders};
     if (llm_cost_load(0))
         return EXIT_RUNTIME;
+    if (otlp)
+        return llm_otlp_sync_run(&so) ? EXIT_RUNTIME : 0;
     return llm_sync_run(&so) ? EXIT_RUNTIME : 0;
 }
 

@@ -2,7 +2,7 @@
 # docs/polars.md, checked: a store recorded under the shim (curl calls to the
 # replay server posing as several providers, in three sessions, with
 # LLMOPS_EXTRAS and X-LLMOps-* headers), plus `llmops record` calls on two
-# earlier days, exported as NDJSON, CSV and SQLite; tests/node/polars_docs.mjs
+# earlier days, exported as Parquet, NDJSON, CSV and SQLite; tests/node/polars_docs.mjs
 # runs the docs' loading steps and analyses with nodejs-polars on each
 # export, and the numbers must equal what plain Python computes from the
 # NDJSON: per model and day calls and token sums (cost sums when any call
@@ -68,10 +68,13 @@ EOF
 export_ndjson "$DB" >"$E2E_TMP/calls.ndjson" || fail "export ndjson failed"
 "$LLMOPS_CLI" export --db "$DB" --format csv --out "$E2E_TMP/calls.csv" || fail "export csv failed"
 "$LLMOPS_CLI" export --db "$DB" --format sqlite --out "$E2E_TMP/calls.db" || fail "export sqlite failed"
+"$LLMOPS_CLI" export --db "$DB" --format parquet --out "$E2E_TMP/calls.parquet" ||
+  fail "export parquet failed"
 sqlite3 -json "$E2E_TMP/calls.db" "SELECT * FROM llm_operations ORDER BY timestamp_us" \
   >"$E2E_TMP/calls.sqlite.json" || fail "sqlite3 could not read the SQLite export"
 /usr/bin/node "$NODE_DIR/polars_docs.mjs" "$E2E_TMP/calls.ndjson" "$E2E_TMP/calls.csv" \
-  "$E2E_TMP/calls.sqlite.json" "$E2E_TMP/polars.json" || fail "polars_docs.mjs failed"
+  "$E2E_TMP/calls.sqlite.json" "$E2E_TMP/polars.json" "$E2E_TMP/calls.parquet" ||
+  fail "polars_docs.mjs failed"
 
 "$PY" - "$E2E_TMP/calls.ndjson" "$E2E_TMP/polars.json" "$((recorded + 4))" <<'EOF'
 import collections, json, math, sys
@@ -139,7 +142,7 @@ def compare(src, what, rows, keyf, want, fields):
     for k in set(want) - seen:
         problems.append(f"{src} {what}: group {k} missing")
 
-for src in ("ndjson", "csv", "sqlite"):
+for src in ("parquet", "ndjson", "csv", "sqlite"):
     g = got[src]
     daily_fields = ["calls", "input_tokens", "output_tokens", "unpriced_calls"] + (["cost_usd"] if priced else [])
     compare(src, "daily", g["daily"], lambda r: (r["day"], r["model"]), want_daily, daily_fields)
@@ -164,6 +167,6 @@ if len(want_daily) < 4 or len(want_latency) < 4 or len(keys) < 3 or len(want_ses
 if problems:
     sys.exit("\n".join(problems[:30]) + f"\n({len(problems)} problems)")
 print(f"{len(recs)} calls: {len(want_daily)} model-days, {len(want_latency)} providers, extras {keys}, "
-      f"{len(want_sessions)} session/agent pairs equal in NDJSON, CSV and SQLite; cost sums "
+      f"{len(want_sessions)} session/agent pairs equal in Parquet, NDJSON, CSV and SQLite; cost sums "
       + ("checked" if priced else "not checked (every cost_usd is null)"), file=sys.stderr)
 EOF

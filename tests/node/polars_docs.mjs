@@ -1,6 +1,6 @@
-// polars_docs.mjs CALLS.ndjson CALLS.csv CALLS.sqlite.json OUT.json
+// polars_docs.mjs CALLS.ndjson CALLS.csv CALLS.sqlite.json OUT.json [CALLS.parquet]
 // The docs/polars.md snippets, step for step, in nodejs-polars: load each
-// export (NDJSON; CSV; the SQLite export's llm_operations rows as the
+// export (Parquet, read typed as it is; NDJSON; CSV; the SQLite export's llm_operations rows as the
 // sqlite3 CLI prints them with -json, standing in for pl.read_database,
 // which Node lacks), then run the four everyday analyses on each. Writes
 // {ndjson|csv|sqlite: {daily, latency, extras, sessions}} to OUT.json for
@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 const require = createRequire(new URL("./package.json", import.meta.url));
 const pl = require("nodejs-polars");
 
-const [ndjsonPath, csvPath, sqlitePath, outPath] = process.argv.slice(2);
+const [ndjsonPath, csvPath, sqlitePath, outPath, parquetPath] = process.argv.slice(2);
 const TS = "%Y-%m-%dT%H:%M:%S%.fZ";
 
 // nodejs-polars 0.25.2 reads NDJSON only from a Buffer (see
@@ -29,11 +29,14 @@ const sqlite = decode(pl.readJSON(sqliteRows, { format: "json", inferSchemaLengt
 // Times: the docs parse `timestamp` (to_datetime); from SQLite they use
 // from_epoch(timestamp_us). This binding parses text only to milliseconds,
 // which does not move a UTC day.
+// Parquet's timestamp is a UTC datetime already (fromEpoch "typed").
 const withDay = (df, fromEpoch) =>
   df.withColumns(
-    (fromEpoch
-      ? pl.col("timestamp_us").cast(pl.Datetime("us"))
-      : pl.col("timestamp").str.strptime(pl.Datetime("ms"), TS)
+    (fromEpoch === "typed"
+      ? pl.col("timestamp")
+      : fromEpoch
+        ? pl.col("timestamp_us").cast(pl.Datetime("us"))
+        : pl.col("timestamp").str.strptime(pl.Datetime("ms"), TS)
     ).dt.strftime("%Y-%m-%d").alias("day"),
   );
 
@@ -85,6 +88,8 @@ const out = {
   ndjson: analyses(ndjson, false),
   csv: analyses(csv, false),
   sqlite: analyses(sqlite, true),
+  // the docs' Parquet load: every column typed in the file; extras is JSON text
+  ...(parquetPath ? { parquet: analyses(decode(pl.readParquet(parquetPath)), "typed") } : {}),
   types: Object.fromEntries(
     ["input_tokens", "latency_ms", "stream", "extras"].map((c) => [c, ndjson.getColumn(c).dtype.variant]),
   ),

@@ -325,6 +325,22 @@ expect_success "export into migrated" "$LLMOPS" export --db "$T/main" --format s
 ok "create-tables migrates an old table: $((ncols - 5)) columns added, its 3 rows kept," \
     "version 2 recorded; export then adds $N"
 
+# a schema 1 table (before the trace context): its three columns are added
+cp "$T/ct.db" "$T/v1.db"
+"$SQLITE" "$T/v1.db" "ALTER TABLE llm_operations DROP COLUMN trace_id;
+    ALTER TABLE llm_operations DROP COLUMN parent_span_id;
+    ALTER TABLE llm_operations DROP COLUMN trace_state;
+    UPDATE llmops_meta SET value = '1' WHERE name = 'schema_version';
+    INSERT INTO llm_operations (operation_id, provider) VALUES ('V1', 'openai');"
+expect_success "create-tables 1 -> 2" "$LLMOPS" create-tables --to "sqlite:$T/v1.db"
+grep -q 'added 3 columns to llm_operations (schema 1 -> 2)' "$T/out" ||
+    fail "create-tables 1 -> 2: $(cat "$T/out")"
+"$SQLITE" "$T/v1.db" "SELECT name, type FROM pragma_table_info('llm_operations') ORDER BY name" |
+    cmp -s - "$T/cols.new" || fail "the table migrated from schema 1 lacks columns"
+[[ $("$SQLITE" "$T/v1.db" "SELECT provider || '/' || quote(trace_id) FROM llm_operations") == openai/NULL ]] ||
+    fail "migration 1 -> 2 lost the row"
+ok "create-tables brings a schema 1 table to 2: trace_id, parent_span_id, trace_state added, rows kept"
+
 "$SQLITE" "$T/ct.db" "UPDATE llmops_meta SET value = '99' WHERE name = 'schema_version'"
 expect_success "create-tables newer" "$LLMOPS" create-tables --to "sqlite:$T/ct.db"
 grep -q 'newer schema (99)' "$T/out" || fail "create-tables newer: $(cat "$T/out")"

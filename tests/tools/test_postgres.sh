@@ -184,6 +184,21 @@ expect_success "export into the migrated table" "$LLMOPS" export --db "$T/main" 
 [[ $(q mig "SELECT count(*) FROM llm_operations") -eq $((N + 3)) ]] || fail "export after migration"
 ok "create-tables: creates, then up to date; an older table gets its $((ncols - 4)) missing columns (same types), keeps its 3 rows, takes exports"
 
+# a schema 1 table (before the trace context): its three columns are added
+q fresh "INSERT INTO llm_operations (operation_id, provider) VALUES ('v1', 'openai');
+    ALTER TABLE llm_operations DROP COLUMN trace_id, DROP COLUMN parent_span_id,
+    DROP COLUMN trace_state; UPDATE llmops_meta SET value = '1' WHERE name = 'schema_version'"
+expect_success "create-tables 1 -> 2" "$LLMOPS" create-tables --to "$BASE/fresh"
+[[ $(cat "$T/out") == "$BASE/fresh: added 3 columns to llm_operations (schema 1 -> 2)" ]] ||
+    fail "migrate 1 -> 2: $(cat "$T/out")"
+[[ $(q fresh "SELECT provider || ':' || coalesce(trace_id, 'null') FROM llm_operations") == openai:null ]] ||
+    fail "migration 1 -> 2 lost the row"
+q fresh "SELECT column_name, data_type FROM information_schema.columns
+    WHERE table_name = 'llm_operations'" | sort | cmp -s - <(sort "$T/cols") ||
+    fail "the table migrated from schema 1 differs"
+q fresh "DELETE FROM llm_operations"
+ok "create-tables brings a schema 1 table to 2: trace_id, parent_span_id, trace_state added, rows kept"
+
 # --- sync: three hosts at once ------------------------------------------------------------
 "$MKSTORE" --db "$T/h1" --count 2500 --seed 11 --end 2025-06-01T12:00:00Z
 "$MKSTORE" --db "$T/h2" --count 3000 --seed 12 --end 2025-06-01T12:00:00Z

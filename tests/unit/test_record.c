@@ -39,12 +39,13 @@ static void test_schema(void **state)
 {
     (void)state;
     assert_int_equal(LLM_SCHEMA_VERSION, 2);
+    assert_string_equal(llm_schema[LLM_F_TRACE_ID].name, "trace_id");
     assert_string_equal(llm_schema[0].name, "operation_id");
     assert_string_equal(llm_schema[LLM_F_INPUT_TOKENS].name, "input_tokens");
     assert_int_equal(llm_schema[LLM_F_INPUT_TOKENS].type, LLM_T_INT);
     assert_int_equal(llm_schema[LLM_F_EXTRAS].type, LLM_T_MAP);
     assert_int_equal(llm_schema[LLM_F_ARGV].type, LLM_T_ARRAY);
-    assert_string_equal(llm_schema[LLM_F__COUNT - 1].name, "hostname");
+    assert_string_equal(llm_schema[LLM_F__COUNT - 1].name, "trace_state");
     for (int i = 0; i < LLM_F__COUNT; i++) {
         assert_int_equal(llm_field_lookup(llm_schema[i].name, strlen(llm_schema[i].name)), i);
         for (int j = 0; j < i; j++)
@@ -222,6 +223,7 @@ static void test_schema_order(void **state)
     (void)state;
     llm_record_init(&r);
     llm_record_set_cstr(&r, LLM_F_HOSTNAME, "h");
+    llm_record_set_cstr(&r, LLM_F_TRACE_STATE, "t");
     llm_record_set_int(&r, LLM_F_INPUT_TOKENS, 1);
     json_t *j = roundtrip(&r);
     json_object_foreach(j, k, v)
@@ -235,7 +237,8 @@ static void test_schema_order(void **state)
     static const char start[] = "{\"operation_id\":null,\"schema_version\":null,";
     assert_memory_equal(dump, start, strlen(start));
     assert_non_null(strstr(dump, "\"input_tokens\":1,"));
-    assert_int_equal(strcmp(dump + strlen(dump) - 15, "\"hostname\":\"h\"}"), 0);
+    assert_non_null(strstr(dump, "\"hostname\":\"h\","));
+    assert_int_equal(strcmp(dump + strlen(dump) - 18, "\"trace_state\":\"t\"}"), 0);
     free(dump);
     json_decref(j);
     llm_record_clear(&r);
