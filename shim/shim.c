@@ -50,7 +50,7 @@ static long env_long(const char *name, long dflt, long min, long max)
     if (!s || !*s)
         return dflt;
     v = strtol(s, &end, 10);
-    if (*end == 'k' || *end == 'K') /* sizes take k/m/g like the README says */
+    if (*end == 'k' || *end == 'K') /* k/m as in the README; g too */
         v <<= 10, end++;
     else if (*end == 'm' || *end == 'M')
         v <<= 20, end++;
