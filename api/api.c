@@ -36,6 +36,7 @@ static struct llm_store *store;
 static struct llm_attrib attrib;
 static char db[PATH_MAX];
 static int db_rc, under_shim;
+static struct llm_config config;
 
 static void fork_prepare(void)
 {
@@ -70,10 +71,8 @@ static int is_shim(struct dl_phdr_info *info, size_t size, void *ctx)
 
 static void init(void)
 {
-    const char *disabled = getenv("LLMOPS_DISABLE");
-
-    under_shim = !(disabled && !strcmp(disabled, "1")) && dl_iterate_phdr(is_shim, NULL);
-    llm_log_init(getenv("LLMOPS_LOG"));
+    llm_config_load(&config);
+    under_shim = !config.disable && dl_iterate_phdr(is_shim, NULL);
     llm_attrib_load(&attrib);
     db_rc = llm_db_path(db, sizeof(db));
     pthread_atfork(fork_prepare, fork_parent, fork_child);
@@ -87,12 +86,20 @@ int llm_api_entry(const char *json, struct llm_kv *kv)
     pthread_once(&once, init);
     if (!json)
         return LLMOPS_EINVAL;
+    if (config.disable)
+        return LLM_API_OFF;
     if (under_shim)
         return LLMOPS_ESHIM;
     rc = llm_explicit_entry(json, strlen(json), &attrib, kv, why, sizeof(why));
     if (rc)
         llm_log("record refused: %s", why);
     return rc;
+}
+
+const struct llm_config *llm_api_config(void)
+{
+    pthread_once(&once, init);
+    return &config;
 }
 
 int llm_api_commit(const struct llm_kv *kv, size_t n)
@@ -117,7 +124,7 @@ LLMOPS_EXPORT int llmops_record_completion(const char *json_record)
     int rc = llm_api_entry(json_record, &kv);
 
     if (rc)
-        return rc;
+        return rc == LLM_API_OFF ? 0 : rc;
     rc = llm_api_commit(&kv, 1);
     llm_explicit_free(&kv);
     return rc;

@@ -126,11 +126,10 @@ static void deadline_in(struct timespec *dl, int ms)
 
 static void at_exit(void)
 {
-    const char *env = getenv("LLMOPS_FLUSH_TIMEOUT_MS");
-    int ms = env && *env ? atoi(env) : 3000, finished;
+    int ms = llm_api_config()->flush_timeout_ms, finished;
     struct timespec dl;
 
-    deadline_in(&dl, ms < 0 ? 0 : ms);
+    deadline_in(&dl, ms);
     pthread_mutex_lock(&q.mu);
     q.exiting = 1;
     if (!q.running) {
@@ -214,7 +213,7 @@ kv_free:
     llm_explicit_free(&it->kv);
 item_free:
     free(it);
-    return rc;
+    return rc == LLM_API_OFF ? 0 : rc; /* LLMOPS_DISABLE: nothing recorded */
 }
 
 LLMOPS_EXPORT int llmops_flush(int timeout_ms)

@@ -10,7 +10,10 @@
 
 #define WHOLE_HEAD_MAX 65536 /* kept for stream bodies, for the no-event fallback */
 
-static int has_token(const char *v, size_t n, const char *tok)
+/* Does v[0..n) contain tok anywhere (case-insensitively)? Not
+ * llm_has_token: media types are matched inside vendor prefixes and
+ * parameters ("application/x-ndjson", "text/event-stream;charset=utf-8"). */
+static int contains(const char *v, size_t n, const char *tok)
 {
     size_t k = strlen(tok);
     for (size_t i = 0; i + k <= n; i++)
@@ -48,22 +51,22 @@ void llm_body_init(struct llm_body *b, const char *ct, size_t ct_len, const char
     b->fn = fn;
     b->ctx = ctx;
     b->framing = LLM_FRAME_WHOLE;
-    if (ct && has_token(ct, ct_len, "text/event-stream"))
+    if (ct && contains(ct, ct_len, "text/event-stream"))
         b->framing = LLM_FRAME_SSE;
-    else if (ct && has_token(ct, ct_len, "application/vnd.amazon.eventstream"))
+    else if (ct && contains(ct, ct_len, "application/vnd.amazon.eventstream"))
         b->framing = LLM_FRAME_EVENTSTREAM;
-    else if (ct && (has_token(ct, ct_len, "ndjson") || has_token(ct, ct_len, "stream+json") ||
-                    has_token(ct, ct_len, "jsonl")))
+    else if (ct && (contains(ct, ct_len, "ndjson") || contains(ct, ct_len, "stream+json") ||
+                    contains(ct, ct_len, "jsonl")))
         b->framing = LLM_FRAME_NDJSON;
-    if (!ce || !ce_len || has_token(ce, ce_len, "identity"))
+    if (!ce || !ce_len || contains(ce, ce_len, "identity"))
         b->encoding = LLM_ENC_IDENTITY;
-    else if (has_token(ce, ce_len, "gzip"))
+    else if (contains(ce, ce_len, "gzip"))
         b->encoding = LLM_ENC_GZIP;
-    else if (has_token(ce, ce_len, "deflate"))
+    else if (contains(ce, ce_len, "deflate"))
         b->encoding = LLM_ENC_DEFLATE;
-    else if (has_token(ce, ce_len, "br"))
+    else if (contains(ce, ce_len, "br"))
         b->encoding = LLM_ENC_BR;
-    else if (has_token(ce, ce_len, "zstd"))
+    else if (contains(ce, ce_len, "zstd"))
         b->encoding = LLM_ENC_ZSTD;
     else
         b->encoding = LLM_ENC_UNSUPPORTED;

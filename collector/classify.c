@@ -8,6 +8,7 @@
  * itself (nghttp sends "OPTIONS *") is judged by the first HTTP/2 request
  * that follows it. */
 #include "classify.h"
+#include "apis.h"
 #include "err.h"
 #include "providers.h"
 #include "util.h"

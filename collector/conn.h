@@ -1,8 +1,7 @@
-/* The collector's view of connections: for each connection id, HTTP/1.1
- * parsers for both directions and the FIFO of exchanges waiting for their
- * response (HTTP/1.1 answers in request order, pipelined or not). Fed one
- * queue message at a time; finished records are handed to a sink.
- * Collector thread only. */
+/* The collector's view of connections: a table from connection id to the
+ * protocol state that parses it (h1conn.h for HTTP/1.1, h2.h for HTTP/2,
+ * chosen by the first outgoing bytes). Fed one queue message at a time;
+ * finished records are handed to a sink. Collector thread only. */
 #ifndef LLM_CONN_H
 #define LLM_CONN_H
 

@@ -1,64 +1,32 @@
-/* Dialect registry and the helpers every dialect shares. Collector thread. */
+/* Dialect dispatch (apis.def's lines bound to their callbacks) and the
+ * helpers every dialect shares. Collector thread. */
 #include "dialect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct llm_dialect llm_dialect_openai_chat;
-extern const struct llm_dialect llm_dialect_openai_responses;
-extern const struct llm_dialect llm_dialect_openai_completions;
-extern const struct llm_dialect llm_dialect_openai_embeddings;
-extern const struct llm_dialect llm_dialect_openai_images;
-extern const struct llm_dialect llm_dialect_anthropic_messages;
-extern const struct llm_dialect llm_dialect_anthropic_complete;
-extern const struct llm_dialect llm_dialect_gemini;
-extern const struct llm_dialect llm_dialect_ollama_chat;
-extern const struct llm_dialect llm_dialect_ollama_generate;
-extern const struct llm_dialect llm_dialect_ollama_embed;
-extern const struct llm_dialect llm_dialect_cohere_chat_v1;
-extern const struct llm_dialect llm_dialect_cohere_chat_v2;
-extern const struct llm_dialect llm_dialect_bedrock_converse;
-extern const struct llm_dialect llm_dialect_bedrock_invoke;
+#define LLM_API(id, api, operation, method, paths, provider)                                       \
+    extern const struct llm_dialect llm_dialect_##id;
+#include "apis.def"
+#undef LLM_API
 
-/* One line per dialect. Order matters: the first match wins. */
-static const struct llm_dialect *const registry[] = {
-    &llm_dialect_openai_chat,
-    &llm_dialect_openai_responses,
-    &llm_dialect_openai_completions,
-    &llm_dialect_openai_embeddings,
-    &llm_dialect_openai_images,
-    &llm_dialect_anthropic_messages,
-    &llm_dialect_anthropic_complete,
-    &llm_dialect_gemini,
-    &llm_dialect_ollama_chat,
-    &llm_dialect_ollama_generate,
-    &llm_dialect_ollama_embed,
-    &llm_dialect_cohere_chat_v1,
-    &llm_dialect_cohere_chat_v2,
-    &llm_dialect_bedrock_converse,
-    &llm_dialect_bedrock_invoke,
+/* llm_apis[i] is parsed by registry[i] */
+static const struct llm_dialect *const registry[LLM_API__COUNT] = {
+#define LLM_API(id, api, operation, method, paths, provider) &llm_dialect_##id,
+#include "apis.def"
+#undef LLM_API
 };
 
 const struct llm_dialect *llm_dialect_find(const char *method, const char *path, size_t len,
-                                           const char *provider)
+                                           const char *provider, const struct llm_api **api)
 {
-    const char *q = memchr(path, '?', len);
+    int i = llm_api_find(method, path, len, provider);
 
-    if (q)
-        len = (size_t)(q - path);
-    while (len > 1 && path[len - 1] == '/')
-        len--;
-    for (size_t i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
-        if (registry[i]->match(method, path, len, provider))
-            return registry[i];
-    return NULL;
-}
-
-int llm_path_ends(const char *path, size_t n, const char *suffix)
-{
-    size_t k = strlen(suffix);
-    return n >= k && !memcmp(path + n - k, suffix, k);
+    if (i < 0)
+        return NULL;
+    *api = &llm_apis[i];
+    return registry[i];
 }
 
 void llm_call_first_token(struct llm_call *c)

@@ -1,11 +1,13 @@
-/* API dialects: one file per provider API shape (dialect_<name>.c), one line
- * in the registry (dialect.c). A dialect reads parsed JSON and fills the call
- * being recorded; it never sees bytes, framing or encodings. Helpers here
- * cover what every dialect needs: output text with first-token timing, usage,
- * the common error shapes. Collector thread only. */
+/* API dialects: one file per provider API shape (dialect_<name>.c) holding
+ * the callbacks, one line per API in apis.def (paths, record api name,
+ * operation). A dialect reads parsed JSON and fills the call being
+ * recorded; it never sees bytes, framing or encodings. Helpers here cover
+ * what every dialect needs: output text with first-token timing, usage, the
+ * common error shapes. Collector thread only. */
 #ifndef LLM_DIALECT_H
 #define LLM_DIALECT_H
 
+#include "apis.h"
 #include "buf.h"
 #include "http1.h"
 #include "record.h"
@@ -15,13 +17,8 @@
 
 struct llm_call;
 
+/* The callbacks of llm_dialect_<id>, for the apis.def line(s) naming <id>. */
 struct llm_dialect {
-    const char *api;       /* record "api", e.g. "openai.chat_completions" */
-    const char *operation; /* OpenTelemetry gen_ai.operation.name */
-    const char *provider; /* used when the host is not a known one (e.g. "ollama"), or NULL */
-    /* path without the query string; provider from the host (or
-     * "openai_compatible" when the host is not a known one) */
-    int (*match)(const char *method, const char *path, size_t len, const char *provider);
     /* the request body; also called with body NULL when there is none or it
      * is not JSON, so URL-only facts (Gemini/Bedrock model) still get set */
     void (*request)(struct llm_call *c, json_t *body);
@@ -54,10 +51,11 @@ struct llm_call {
     void *priv; /* dialect state, freed by finish */
 };
 
-/* Finds the dialect for a request, or NULL when the path is no LLM API we
- * parse. */
+/* Finds the dialect for a request and its line of apis.def (*api), or NULL
+ * when the request is no LLM API call we parse. provider: from the host, or
+ * "openai_compatible" when the host is not a known one. */
 const struct llm_dialect *llm_dialect_find(const char *method, const char *path, size_t len,
-                                           const char *provider);
+                                           const char *provider, const struct llm_api **api);
 
 /* --- helpers for dialects --- */
 void llm_call_output(struct llm_call *c, const char *text, size_t n);
@@ -77,9 +75,6 @@ void llm_call_usage_raw(struct llm_call *c, json_t *usage);
  * {"error":"text"}, {"type":"error","error":{...}}, {"message":...}.
  * Returns 1 when an error was found and recorded. */
 int llm_call_error(struct llm_call *c, json_t *body);
-
-/* Non-zero when path[0..n) ends with suffix (for dialect matchers). */
-int llm_path_ends(const char *path, size_t n, const char *suffix);
 
 /* JSON path lookups ("a.b.c"); NULL/absent when missing or of another type. */
 json_t *llm_json_path(json_t *root, const char *path);

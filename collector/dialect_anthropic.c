@@ -14,17 +14,6 @@ struct anthropic {
     json_t *usage; /* merged usage object, as the provider reported it */
 };
 
-static int match_messages(const char *method, const char *path, size_t n, const char *provider)
-{
-    return llm_path_ends(path, n, "/v1/messages") ||
-           (!strcmp(provider, "anthropic") && llm_path_ends(path, n, "/messages"));
-}
-
-static int match_complete(const char *method, const char *path, size_t n, const char *provider)
-{
-    return llm_path_ends(path, n, "/v1/complete");
-}
-
 static struct anthropic *state(struct llm_call *c)
 {
     if (!c->priv)
@@ -176,9 +165,6 @@ static void finish(struct llm_call *c)
 }
 
 const struct llm_dialect llm_dialect_anthropic_messages = {
-    .api = "anthropic.messages",
-    .operation = "chat",
-    .match = match_messages,
     .request = request,
     .response = response,
     .event = event,
@@ -186,9 +172,6 @@ const struct llm_dialect llm_dialect_anthropic_messages = {
 };
 
 const struct llm_dialect llm_dialect_anthropic_complete = {
-    .api = "anthropic.complete",
-    .operation = "text_completion",
-    .match = match_complete,
     .request = request,
     .response = response,
     .event = event,

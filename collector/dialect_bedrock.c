@@ -63,22 +63,6 @@ static int parse(const char *path, size_t n, const char **id, size_t *idn)
     return -1;
 }
 
-static int match_converse(const char *method, const char *path, size_t n, const char *provider)
-{
-    const char *id;
-    size_t idn;
-    int op = parse(path, n, &id, &idn);
-    return op == CONVERSE || op == CONVERSE_STREAM;
-}
-
-static int match_invoke(const char *method, const char *path, size_t n, const char *provider)
-{
-    const char *id;
-    size_t idn;
-    int op = parse(path, n, &id, &idn);
-    return op == INVOKE || op == INVOKE_STREAM;
-}
-
 static struct bedrock *state(struct llm_call *c)
 {
     if (!c->priv)
@@ -511,10 +495,6 @@ static void finish(struct llm_call *c)
 }
 
 const struct llm_dialect llm_dialect_bedrock_converse = {
-    .api = "bedrock.converse",
-    .operation = "chat",
-    .provider = "aws.bedrock", /* VPC endpoints and proxies keep the API's name */
-    .match = match_converse,
     .request = request_converse,
     .response_head = response_head,
     .response = response,
@@ -523,10 +503,6 @@ const struct llm_dialect llm_dialect_bedrock_converse = {
 };
 
 const struct llm_dialect llm_dialect_bedrock_invoke = {
-    .api = "bedrock.invoke",
-    .operation = "chat",
-    .provider = "aws.bedrock", /* VPC endpoints and proxies keep the API's name */
-    .match = match_invoke,
     .request = request_invoke,
     .response_head = response_head,
     .response = response,

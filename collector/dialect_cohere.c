@@ -13,16 +13,6 @@ struct cohere {
     int streamed_tools; /* v1: tool calls arrived as tool-calls-chunk fragments */
 };
 
-static int match_v1(const char *method, const char *path, size_t n, const char *provider)
-{
-    return llm_path_ends(path, n, "/v1/chat");
-}
-
-static int match_v2(const char *method, const char *path, size_t n, const char *provider)
-{
-    return llm_path_ends(path, n, "/v2/chat");
-}
-
 static void request(struct llm_call *c, json_t *body)
 {
     if (!body)
@@ -201,9 +191,6 @@ static void finish(struct llm_call *c)
 }
 
 const struct llm_dialect llm_dialect_cohere_chat_v1 = {
-    .api = "cohere.chat_v1",
-    .operation = "chat",
-    .match = match_v1,
     .request = request,
     .response = v1_response,
     .event = v1_event,
@@ -211,9 +198,6 @@ const struct llm_dialect llm_dialect_cohere_chat_v1 = {
 };
 
 const struct llm_dialect llm_dialect_cohere_chat_v2 = {
-    .api = "cohere.chat_v2",
-    .operation = "chat",
-    .match = match_v2,
     .request = request,
     .response = v2_response,
     .event = v2_event,

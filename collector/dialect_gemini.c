@@ -47,11 +47,6 @@ static int is_method(const char *path, size_t n, const char *name)
     return m && (size_t)(path + n - m) == strlen(name) && !memcmp(m, name, strlen(name));
 }
 
-static int match(const char *method, const char *path, size_t n, const char *provider)
-{
-    return is_method(path, n, "generateContent") || is_method(path, n, "streamGenerateContent");
-}
-
 static int hex(int ch)
 {
     if (ch >= '0' && ch <= '9')
@@ -220,9 +215,6 @@ static void finish(struct llm_call *c)
 }
 
 const struct llm_dialect llm_dialect_gemini = {
-    .api = "gemini.generate_content",
-    .operation = "generate_content",
-    .match = match,
     .request = request,
     .response = response,
     .event = event,

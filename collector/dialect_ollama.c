@@ -16,21 +16,6 @@ static const char *const usage_keys[] = {"prompt_eval_count",    "eval_count",
                                          "total_duration",       "load_duration",
                                          "prompt_eval_duration", "eval_duration"};
 
-static int match_chat(const char *method, const char *path, size_t n, const char *provider)
-{
-    return llm_path_ends(path, n, "/api/chat");
-}
-
-static int match_generate(const char *method, const char *path, size_t n, const char *provider)
-{
-    return llm_path_ends(path, n, "/api/generate");
-}
-
-static int match_embed(const char *method, const char *path, size_t n, const char *provider)
-{
-    return llm_path_ends(path, n, "/api/embed") || llm_path_ends(path, n, "/api/embeddings");
-}
-
 static void request(struct llm_call *c, json_t *body)
 {
     json_t *opts = json_object_get(body, "options");
@@ -135,30 +120,18 @@ static void event(struct llm_call *c, const char *name, json_t *data, const char
 }
 
 const struct llm_dialect llm_dialect_ollama_chat = {
-    .api = "ollama.chat",
-    .operation = "chat",
-    .provider = "ollama",
-    .match = match_chat,
     .request = request,
     .response = response,
     .event = event,
 };
 
 const struct llm_dialect llm_dialect_ollama_generate = {
-    .api = "ollama.generate",
-    .operation = "text_completion",
-    .provider = "ollama",
-    .match = match_generate,
     .request = request,
     .response = response,
     .event = event,
 };
 
 const struct llm_dialect llm_dialect_ollama_embed = {
-    .api = "ollama.embed",
-    .operation = "embeddings",
-    .provider = "ollama",
-    .match = match_embed,
     .request = request_embed,
     .response = response_embed,
     .event = event,

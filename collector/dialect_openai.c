@@ -20,14 +20,6 @@
 
 #include <string.h>
 
-static int match(const char *method, const char *path, size_t n, const char *provider)
-{
-    static const char suffix[] = "/chat/completions";
-    size_t k = sizeof(suffix) - 1;
-    /* GET .../chat/completions lists stored completions: not a call */
-    return method && !strcmp(method, "POST") && n >= k && !memcmp(path + n - k, suffix, k);
-}
-
 /* Azure names the deployment in the URL
  * (/openai/deployments/{name}/chat/completions); the body need not name a
  * model at all. */
@@ -208,9 +200,6 @@ static void event(struct llm_call *c, const char *name, json_t *data, const char
 }
 
 const struct llm_dialect llm_dialect_openai_chat = {
-    .api = "openai.chat_completions",
-    .operation = "chat",
-    .match = match,
     .request = request,
     .response = response,
     .event = event,

@@ -7,11 +7,6 @@
 
 #include <string.h>
 
-static int match(const char *method, const char *path, size_t n, const char *provider)
-{
-    return llm_path_ends(path, n, "/completions") && !llm_path_ends(path, n, "/chat/completions");
-}
-
 static void chunk(struct llm_call *c, json_t *data)
 {
     json_t *choice, *text, *err = json_object_get(data, "error");
@@ -41,9 +36,6 @@ static void event(struct llm_call *c, const char *name, json_t *data, const char
 }
 
 const struct llm_dialect llm_dialect_openai_completions = {
-    .api = "openai.completions",
-    .operation = "text_completion",
-    .match = match,
     .request = llm_openai_request,
     .response = response,
     .event = event,

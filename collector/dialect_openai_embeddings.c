@@ -7,11 +7,6 @@
 
 #include <string.h>
 
-static int match(const char *method, const char *path, size_t n, const char *provider)
-{
-    return llm_path_ends(path, n, "/embeddings") && !llm_path_ends(path, n, "/api/embeddings");
-}
-
 static void response(struct llm_call *c, json_t *body)
 {
     json_t *err = json_object_get(body, "error");
@@ -30,9 +25,6 @@ static void event(struct llm_call *c, const char *name, json_t *data, const char
 }
 
 const struct llm_dialect llm_dialect_openai_embeddings = {
-    .api = "openai.embeddings",
-    .operation = "embeddings",
-    .match = match,
     .request = llm_openai_request,
     .response = response,
     .event = event,

@@ -9,19 +9,6 @@
 
 #include <string.h>
 
-static int match(const char *method, const char *path, size_t n, const char *provider)
-{
-    static const char *const tails[] = {"/images/generations", "/images/edits",
-                                        "/images/variations"};
-
-    for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
-        size_t k = strlen(tails[i]);
-        if (n >= k && !memcmp(path + n - k, tails[i], k))
-            return 1;
-    }
-    return 0;
-}
-
 static void body(struct llm_call *c, json_t *data)
 {
     json_t *err = json_object_get(data, "error");
@@ -49,9 +36,6 @@ static void event(struct llm_call *c, const char *name, json_t *data, const char
 }
 
 const struct llm_dialect llm_dialect_openai_images = {
-    .api = "openai.images",
-    .operation = "image_generation",
-    .match = match,
     .request = llm_openai_request,
     .response = response,
     .event = event,

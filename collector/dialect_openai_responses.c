@@ -14,14 +14,6 @@
 
 #include <string.h>
 
-static int match(const char *method, const char *path, size_t n, const char *provider)
-{
-    static const char suffix[] = "/responses";
-    size_t k = sizeof(suffix) - 1;
-    /* GET .../responses/{id} retrieves a stored response: not a new call */
-    return n >= k && !memcmp(path + n - k, suffix, k) && method && !strcmp(method, "POST");
-}
-
 static void request(struct llm_call *c, json_t *body)
 {
     llm_openai_request(c, body);
@@ -154,9 +146,6 @@ static void event(struct llm_call *c, const char *name, json_t *data, const char
 }
 
 const struct llm_dialect llm_dialect_openai_responses = {
-    .api = "openai.responses",
-    .operation = "chat",
-    .match = match,
     .request = request,
     .response = response,
     .event = event,

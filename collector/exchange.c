@@ -86,6 +86,7 @@ struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h,
     const char *url = h->url, *path = url, *ce, *provider;
     size_t ce_len = 0;
     const struct llm_dialect *d;
+    const struct llm_api *api;
     struct llm_exchange *x;
     struct llm_record *r;
     char *clean;
@@ -96,11 +97,11 @@ struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h,
         path = slash ? slash : "/";
     }
     provider = host_provider(h, info);
-    d = llm_dialect_find(h->method, path, strlen(path), provider);
+    d = llm_dialect_find(h->method, path, strlen(path), provider, &api);
     if (!d)
         return NULL;
-    if (d->provider && !strcmp(provider, "openai_compatible"))
-        provider = d->provider; /* the API shape names the server better than the host */
+    if (api->provider && !strcmp(provider, "openai_compatible"))
+        provider = api->provider; /* the API shape names the server better than the host */
     x = calloc(1, sizeof(*x));
     if (!x)
         return NULL;
@@ -114,8 +115,8 @@ struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h,
     llm_cap_init(&x->call.text, opts->max_body);
     r = &x->call.rec;
     llm_record_init(r);
-    llm_record_set_cstr(r, LLM_F_API, d->api);
-    llm_record_set_cstr(r, LLM_F_OPERATION_TYPE, d->operation);
+    llm_record_set_cstr(r, LLM_F_API, api->name);
+    llm_record_set_cstr(r, LLM_F_OPERATION_TYPE, api->operation);
     llm_record_set_cstr(r, LLM_F_HTTP_METHOD, h->method);
     clean = llm_redact_url(path, strlen(path));
     if (clean)

@@ -1,6 +1,6 @@
-/* Provider registry data. Read-only after llm_providers_configure(), so any
- * thread may look up without locks. Matching is case-insensitive on hosts,
- * exact on paths. */
+/* Provider registry data: host names to provider names. Read-only after
+ * llm_providers_configure(), so any thread may look up without locks.
+ * Matching is case-insensitive. (API paths are apis.def's.) */
 #include "providers.h"
 #include "err.h"
 
@@ -103,27 +103,4 @@ const char *llm_provider_for_host(const char *host, size_t n)
         if (host_match(builtin[i].host, host, n))
             return builtin[i].provider;
     return NULL;
-}
-
-static const char *const path_suffixes[] = {
-    "/chat/completions", "/completions", "/embeddings",  "/responses", "/messages",
-    "/v1/complete",      "/api/chat",    "/api/generate", "/api/embed", "/api/embeddings",
-    ":generateContent",  ":streamGenerateContent", "/converse", "/converse-stream",
-    "/invoke",           "/invoke-with-response-stream", "/v1/chat", "/v2/chat",
-};
-
-int llm_path_is_llm(const char *path, size_t n)
-{
-    const char *q = memchr(path, '?', n);
-
-    if (q)
-        n = (size_t)(q - path);
-    while (n > 1 && path[n - 1] == '/')
-        n--;
-    for (size_t i = 0; i < sizeof(path_suffixes) / sizeof(path_suffixes[0]); i++) {
-        size_t k = strlen(path_suffixes[i]);
-        if (n >= k && !memcmp(path + n - k, path_suffixes[i], k))
-            return 1;
-    }
-    return 0;
 }

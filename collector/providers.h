@@ -1,6 +1,6 @@
-/* What counts as an LLM endpoint: provider host names and API paths.
- * Pure lookups over static tables (plus LLMOPS_HOSTS, parsed once at start),
- * cheap enough for the app thread's classification of a connection. */
+/* Which hosts are LLM endpoints, and whose (the API paths are apis.h's).
+ * Pure lookups over a static table (plus LLMOPS_HOSTS, parsed once at
+ * start), cheap enough for the app thread's classification of a connection. */
 #ifndef LLM_PROVIDERS_H
 #define LLM_PROVIDERS_H
 
@@ -14,8 +14,5 @@ int llm_providers_configure(const char *spec);
 /* Provider name (OpenTelemetry gen_ai.provider.name where defined) for a host
  * name without port, or NULL when the host is not a known LLM endpoint. */
 const char *llm_provider_for_host(const char *host, size_t len);
-
-/* Non-zero when the path (query string ignored) is an LLM API path. */
-int llm_path_is_llm(const char *path, size_t len);
 
 #endif

@@ -32,9 +32,9 @@ size_t llm_utf8_seq(const unsigned char *s, size_t n);
 /* A malloc'd NUL-terminated copy of s[0..n) with each byte of an invalid
  * sequence, and each NUL, replaced by U+FFFD; its length in *out_len (may be
  * NULL). NULL when out of memory. */
-/* Does the header value v[0..n) list tok (a comma- or space-separated
+char *llm_utf8_copy(const char *s, size_t n, size_t *out_len);
+/* Does the header value v[0..n) list tok (a whole comma- or space-separated
  * token, compared case-insensitively)? */
 int llm_has_token(const char *v, size_t n, const char *tok);
-char *llm_utf8_copy(const char *s, size_t n, size_t *out_len);
 
 #endif

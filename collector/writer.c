@@ -15,6 +15,7 @@
  * process teardown: committed records are safe whatever happens next. */
 #include "writer.h"
 #include "attrib.h"
+#include "config.h"
 #include "conn.h"
 #include "err.h"
 #include "log.h"
@@ -62,26 +63,6 @@ struct writer {
 };
 
 static struct writer w;
-
-static size_t env_size(const char *name, size_t dflt)
-{
-    const char *v = getenv(name);
-    char *end;
-    unsigned long long n;
-
-    if (!v || !*v)
-        return dflt;
-    n = strtoull(v, &end, 10);
-    if (*end == 'k' || *end == 'K')
-        n <<= 10, end++;
-    else if (*end == 'm' || *end == 'M')
-        n <<= 20, end++;
-    if (*end || n < 1024) {
-        llm_log("ignoring %s=%s", name, v);
-        return dflt;
-    }
-    return (size_t)n;
-}
 
 /* argv from /proc/self/cmdline as a JSON array, secrets removed. */
 static char *read_argv(void)
@@ -259,7 +240,7 @@ int llm_writer_start(struct llm_queue *q, void (*thread_init)(void))
 {
     sigset_t all, old;
     pthread_attr_t attr;
-    const char *cc;
+    struct llm_config conf;
     int rc;
 
     if (__atomic_load_n(&w.running, __ATOMIC_ACQUIRE))
@@ -267,18 +248,17 @@ int llm_writer_start(struct llm_queue *q, void (*thread_init)(void))
     memset(&w, 0, sizeof(w));
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
-    llm_log_init(getenv("LLMOPS_LOG"));
-    llm_providers_configure(getenv("LLMOPS_HOSTS"));
+    llm_config_load(&conf);
+    llm_providers_configure(conf.hosts);
     rc = llm_db_path(w.db, sizeof(w.db));
     if (rc)
         return rc;
     w.q = q;
     w.thread_init = thread_init;
-    w.opts.max_body = env_size("LLMOPS_MAX_BODY", 1 << 20);
-    w.opts.max_parse = env_size("LLMOPS_MAX_PARSE", 64 << 20);
-    w.opts.max_event = env_size("LLMOPS_MAX_EVENT", 4 << 20);
-    cc = getenv("LLMOPS_CAPTURE_CONTENT");
-    w.opts.capture_content = !(cc && !strcmp(cc, "0"));
+    w.opts.max_body = conf.max_body;
+    w.opts.max_parse = conf.max_parse;
+    w.opts.max_event = conf.max_event;
+    w.opts.capture_content = conf.capture_content;
     proc_load(&w.proc);
     llm_conns_init(&w.conns, &w.opts, sink, NULL);
 

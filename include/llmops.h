@@ -20,7 +20,10 @@
  *
  * Not in a process running under the shim (LD_PRELOAD=libllmops.so): its
  * collector has the store open, and LMDB allows one open per process, so
- * the calls return LLMOPS_ESHIM there (use `llmops record` instead). */
+ * the calls return LLMOPS_ESHIM there (use `llmops record` instead).
+ *
+ * With LLMOPS_DISABLE set true (1, true, yes, on) llmops is off: the calls
+ * return 0 and record nothing. */
 #ifndef LLMOPS_H
 #define LLMOPS_H
 

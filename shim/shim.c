@@ -10,6 +10,7 @@
  * core is also loaded (nothing started) when a connection opens with the
  * HTTP/2 preface, to read its HPACK-coded first request. */
 #include "shim.h"
+#include "config.h"
 #include "curl_state.h"
 #include "err.h"
 #include "log.h"
@@ -40,28 +41,6 @@ static int flush_timeout_ms = 3000;
 static pid_t core_pid; /* the process whose collector is running (atomic: the
                           exit handler may run on another thread) */
 static pid_t init_pid; /* the process the shim was set up in */
-
-static long env_long(const char *name, long dflt, long min, long max)
-{
-    const char *s = getenv(name);
-    char *end;
-    long v;
-
-    if (!s || !*s)
-        return dflt;
-    v = strtol(s, &end, 10);
-    if (*end == 'k' || *end == 'K') /* sizes take k/m/g like the README says */
-        v <<= 10, end++;
-    else if (*end == 'm' || *end == 'M')
-        v <<= 20, end++;
-    else if (*end == 'g' || *end == 'G')
-        v <<= 30, end++;
-    if (*end || v < min || v > max) {
-        llm_log("ignoring %s=%s", name, s);
-        return dflt;
-    }
-    return v;
-}
 
 static void at_exit(void)
 {
@@ -175,18 +154,18 @@ static void atfork_child(void)
 
 static void init(void)
 {
-    const char *off = getenv("LLMOPS_DISABLE");
+    struct llm_config conf;
     struct llm_tap_config cfg = {0};
 
-    if (off && *off && strcmp(off, "0")) {
+    llm_config_load(&conf);
+    if (conf.disable) {
         llm_shim_off = 1;
         goto done;
     }
-    llm_log_init(getenv("LLMOPS_LOG"));
-    if (llm_providers_configure(getenv("LLMOPS_HOSTS")))
+    if (llm_providers_configure(conf.hosts))
         llm_log("LLMOPS_HOSTS has entries that are not host=provider; they are ignored");
-    flush_timeout_ms = (int)env_long("LLMOPS_FLUSH_TIMEOUT_MS", 3000, 0, 600000);
-    cfg.queue_max = (size_t)env_long("LLMOPS_QUEUE_MAX", 64L << 20, 1L << 16, 1L << 34);
+    flush_timeout_ms = conf.flush_timeout_ms;
+    cfg.queue_max = conf.queue_max;
     cfg.start = start_core;
     cfg.load_h2peek = load_h2peek;
     llm_tap_init(&cfg);

@@ -14,9 +14,8 @@
 # Every run's record must equal the plain run's field by field, except ids,
 # times, latencies, wire byte counts and who made the call (pid, argv, ...).
 #
-# The Ollama vectors (http://127.0.0.1:11434, plaintext) need the plaintext
-# socket hooks: they go to a plain server and are checked when a record
-# appears, SKIP (not FAIL) otherwise.
+# The Ollama vectors (http://127.0.0.1:11434, plaintext) go to a plain server
+# and are recorded through the plaintext socket hooks like the rest.
 #
 # CORPUS_ONLY='glob' limits the vectors (e.g. CORPUS_ONLY='gemini_*').
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -52,7 +51,6 @@ for p in sorted(glob.glob(os.path.join(corpus, "*.json"))):
 EOF
 [[ -s $E2E_TMP/vectors.txt ]] || fail "no vectors match CORPUS_ONLY=${CORPUS_ONLY:-*}"
 
-optional=() # plaintext vectors: checked only when recorded
 # call RUN NAME METHOD URL BODY_FILE STATUS [extra curl args]: one curl under the shim.
 call() {
   local run=$1 name=$2 method=$3 url=$4 body=$5 status=$6 hostport host port target code up down
@@ -86,7 +84,6 @@ call() {
 SECONDS=0
 # The four runs of a vector go side by side (each call is its own process).
 while read -r name method url body status; do
-  [[ $url == http://* ]] && optional+=("$name")
   pids=()
   call plain "$name" "$method" "$url" "$body" "$status" &
   pids+=($!)
@@ -97,9 +94,6 @@ while read -r name method url body status; do
   for pid in "${pids[@]}"; do wait "$pid" || exit 1; done # call said why
 done <"$E2E_TMP/vectors.txt"
 log "curl: $(wc -l <"$CALLS") calls in ${SECONDS}s"
-if ((${#optional[@]})); then
-  log "note: ${optional[*]}: plaintext HTTP (socket hooks): SKIP when not recorded"
-fi
 
 # A handful more: a gzip-compressed request body (Content-Encoding: gzip) with
 # a plain response, and responses in both "deflate" forms (zlib-wrapped, raw).
@@ -161,8 +155,6 @@ if [[ -d $DB ]]; then
 else
   : >"$E2E_TMP/export.ndjson" # no record at all: every call fails below
 fi
-opt_args=()
-for name in "${optional[@]}"; do opt_args+=(--optional "$name"); done
 "$PY" "$E2E_DIR/corpus_expect.py" report "$E2E_TMP/export.ndjson" --corpus "$CORPUS" \
-  --calls "$CALLS" --reference plain "${opt_args[@]}" ||
+  --calls "$CALLS" --reference plain ||
   fail "some vectors are not recorded as expected (table above)"

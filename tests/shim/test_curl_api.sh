@@ -112,7 +112,7 @@ for cl in "${clients[@]}"; do
   for c in "${cases[@]}"; do
     name=${c%%|*} spec=${c#*|}
     if [[ $name == gzip* && $gzip_ok == 0 ]]; then
-      echo "ok - $flavour $name # SKIP llm_server.py has no X-Test-Encoding"
+      skip "$flavour $name" "llm_server.py has no X-Test-Encoding"
       continue
     fi
     run "$flavour $name" "$spec" "$bin" "$name" "$port" "$CA" "$tmp/bodies"
@@ -168,7 +168,7 @@ print(s.getsockname()[1])')
   run "curl --http2 (HTTP/2 on the wire)" openai_chat_nostream_1 "${h2cli[@]}" --http2 \
     --data-binary @"$tmp/bodies/openai_chat_nostream_1.body"
 else
-  echo "ok - HTTP/2 on the wire # SKIP nghttpd (nghttp2-server) not installed"
+  skip "HTTP/2 on the wire" "nghttpd (nghttp2-server) not installed"
 fi
 
 # Loading: every symbol bound at start; LLMOPS_DISABLE=1 is pure pass-through.

@@ -42,7 +42,7 @@ PYC
   if [ ! -e "$tmp/node_other/data.mdb" ]; then ok "node https to a non-LLM host: no record, no store"
   else bad "node https to a non-LLM host left a store"; fi
 else
-  echo "ok - node # SKIP node not installed"
+  skip node "node not installed"
 fi
 
 # Python's ssl: seen through the OpenSSL hooks, never "not observable"

@@ -24,6 +24,17 @@ fail() {
     echo "FAIL - $*" >&2
     exit 1
 }
+skipped=0
+# skip REASON: a check that cannot run here; the script then ends with 77
+skip() {
+    skipped=$((skipped + 1))
+    echo "ok - # SKIP $*"
+}
+# finish: the summary line; exit 77 (ctest: skipped) when a check was skipped
+finish() {
+    echo "$passed passed, 0 failed, $skipped skipped"
+    [[ $skipped -eq 0 ]] || exit 77
+}
 
 # run CMD... : runs it with stdout in $T/out, stderr in $T/err, status in $rc
 run() {

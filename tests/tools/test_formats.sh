@@ -273,7 +273,7 @@ EOF
     ok "sql (postgres): PostgreSQL's parser (pglast) reads it; the types per column;" \
         "every value parses back equal; ON CONFLICT DO NOTHING ($(cat "$T/why"))"
 else
-    echo "skip - pglast is not installed (scripts/install-deps test): postgres script not parsed"
+    skip "pglast is not installed (scripts/install-deps test): postgres script not parsed"
 fi
 "$PY" -c 'import sys; s = open(sys.argv[1]).read()
 assert "\n\\ \u2603'"'"'" in s and "\\\\" not in s' "$T/pg.sql" ||
@@ -378,4 +378,4 @@ grep -q -- '--dialect sqlite|postgres' "$T/out" && grep -q -- '--min-latency' "$
     fail "export --help lacks --dialect or the filters"
 ok "help texts name the new options"
 
-echo "$passed passed, 0 failed"
+finish

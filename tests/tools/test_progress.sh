@@ -16,8 +16,8 @@ expect_success "export sqlite, no tty" "$LLMOPS" export --db "$T/big" --format s
 ok "no tty: nothing at all on stderr (12,000 records)"
 
 if ! command -v script >/dev/null; then
-    echo "ok - SKIP: no script(1) (bsdutils) for a terminal"
-    exit 0
+    skip "no script(1) (bsdutils) for a terminal"
+    finish
 fi
 # tty CMD...: runs CMD with a terminal for stdin, stdout and stderr; the
 # terminal's bytes in $T/tty
@@ -46,4 +46,4 @@ tty "$LLMOPS" stats --db "$T/big"
 ! grep -aq '% ' "$T/tty" || fail "stats drew a bar"
 ok "no bar for 500 records, for an export to the terminal itself, or for stats"
 
-echo "$passed passed, 0 failed"
+finish

@@ -174,6 +174,25 @@ if rc != -30608:
     sys.exit(f"under the shim: {rc} {lib.llmops_strerror(rc)}, want LLMOPS_ESHIM")
 EOF
 ok "under the shim the API returns LLMOPS_ESHIM"
+# LLMOPS_DISABLE (one boolean grammar: "true" like "1") turns llmops off,
+# the API included: the calls succeed and nothing is written, with or
+# without the shim.
+for pre in "" "$BUILD/libllmops.so"; do
+    for off in 1 true; do
+        LD_PRELOAD=$pre LLMOPS_DISABLE=$off LLMOPS_DB=$T/offdb "$PY" - "$API_LIB" <<'EOF' ||
+import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+rec = b'{"model": "off", "session_id": "off"}'
+rcs = (lib.llmops_record_completion(rec), lib.llmops_record_completion_async(rec),
+       lib.llmops_flush(1000))
+if rcs != (0, 0, 0):
+    sys.exit(f"LLMOPS_DISABLE: {rcs}, want (0, 0, 0)")
+EOF
+            fail "API with LLMOPS_DISABLE=$off ${pre:+under the shim}"
+        [[ ! -e $T/offdb ]] || fail "LLMOPS_DISABLE=$off ${pre:+under the shim}: a store was written"
+    done
+done
+ok "LLMOPS_DISABLE=1 or true: the API records nothing, with or without the shim"
 "$LLMOPS" export --db "$ADB" >"$T/api.ndjson" || fail "export of the API store failed"
 "$PY" - "$T/api.ndjson" <<'EOF'
 import collections, json, sys

@@ -1,17 +1,23 @@
-/* classify.c + providers.c: first-bytes classification (LLM paths, provider
- * hosts by Host header, SNI, absolute-form proxy URLs), early answers for
- * non-HTTP bytes, MORE until the head is complete at every prefix length,
- * the head-size limit, and the provider tables incl. LLMOPS_HOSTS rules. */
+/* classify.c + providers.c + apis.c: first-bytes classification (LLM
+ * paths, provider hosts by Host header, SNI, absolute-form proxy URLs),
+ * early answers for non-HTTP bytes, MORE until the head is complete at every
+ * prefix length, the head-size limit, the provider tables incl. LLMOPS_HOSTS
+ * rules, and the API table: every API's paths, and every corpus vector's,
+ * are tapped on a host nobody knows and go to the dialect that parses them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "apis.h"
 #include "classify.h"
+#include "dialect.h"
 #include "err.h"
 #include "providers.h"
 
+#include <glob.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,14 +248,128 @@ static void test_user_hosts(void **state)
     assert_string_equal(llm_provider_for_host("api.openai.com", 14), "openai");
 }
 
+/* A request for path to localhost:8000 (a host no table knows) is tapped,
+ * and the dispatch gives it to the API named want (NULL: to none, "*": to
+ * any). */
+static void tapped_and_dispatched(const char *method, const char *path, const char *provider,
+                                  const char *want)
+{
+    char head[1024];
+    const struct llm_api *api = NULL;
+    const struct llm_dialect *d;
+
+    snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: localhost:8000\r\n\r\n", method, path);
+    if (cls(head, NULL) != LLM_CLASS_LLM)
+        fail_msg("%s %s: not classified as LLM traffic", method, path);
+    d = llm_dialect_find(method, path, strlen(path), provider, &api);
+    if (!want) {
+        if (d)
+            fail_msg("%s %s: dispatched to %s, want none", method, path, api->name);
+        return;
+    }
+    if (!d || (strcmp(want, "*") && strcmp(api->name, want)))
+        fail_msg("%s %s: dispatched to %s, want %s", method, path, d ? api->name : "none", want);
+}
+
+static void test_every_api_tapped(void **state)
+{
+    static const struct {
+        const char *path, *provider, *api;
+    } cases[] = {
+        {"/v1/chat/completions", NULL, "openai.chat_completions"},
+        {"/openai/deployments/d/chat/completions?api-version=2024-10-21", NULL,
+         "openai.chat_completions"},
+        {"/v1/responses", NULL, "openai.responses"},
+        {"/v1/completions", NULL, "openai.completions"},
+        {"/v1/embeddings/", NULL, "openai.embeddings"},
+        {"/v1/images/generations", NULL, "openai.images"},
+        {"/v1/images/edits", NULL, "openai.images"},
+        {"/openai/deployments/dalle/images/variations", NULL, "openai.images"},
+        {"/v1/messages?beta=true", NULL, "anthropic.messages"},
+        {"/proxy/messages", "anthropic", "anthropic.messages"},
+        {"/v1/complete", NULL, "anthropic.complete"},
+        {"/v1beta/models/gemini-2.5-flash:generateContent", NULL, "gemini.generate_content"},
+        {"/v1/projects/p/locations/l/publishers/google/models/m%3AstreamGenerateContent?alt=sse",
+         NULL, "gemini.generate_content"},
+        {"/api/chat", NULL, "ollama.chat"},
+        {"/api/generate", NULL, "ollama.generate"},
+        {"/api/embed", NULL, "ollama.embed"},
+        {"/api/embeddings", NULL, "ollama.embed"},
+        {"/v1/chat", NULL, "cohere.chat_v1"},
+        {"/v2/chat", NULL, "cohere.chat_v2"},
+        {"/model/meta.llama3-70b-instruct-v1%3A0/converse", NULL, "bedrock.converse"},
+        {"/model/m/converse-stream", NULL, "bedrock.converse"},
+        {"/model/amazon.titan-text-express-v1/invoke", NULL, "bedrock.invoke"},
+        {"/model/m/invoke-with-response-stream", NULL, "bedrock.invoke"},
+    };
+    int seen[LLM_API__COUNT] = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *prov = cases[i].provider ? cases[i].provider : "openai_compatible";
+        tapped_and_dispatched("POST", cases[i].path, prov, cases[i].api);
+        for (int k = 0; k < LLM_API__COUNT; k++)
+            seen[k] |= !strcmp(llm_apis[k].name, cases[i].api);
+    }
+    /* a new line in apis.def needs its example here */
+    for (int k = 0; k < LLM_API__COUNT; k++)
+        if (!seen[k])
+            fail_msg("apis.def line %d (%s) has no example path in this test", k, llm_apis[k].name);
+    /* tapped (the connection may carry calls) but not calls themselves */
+    tapped_and_dispatched("GET", "/v1/chat/completions", "openai_compatible", NULL);
+    tapped_and_dispatched("GET", "/v1/responses", "openai_compatible", NULL);
+    tapped_and_dispatched("POST", "/proxy/messages", "openai_compatible", NULL);
+    /* the patterns' edges: a whole segment for '*', whole suffixes */
+    assert_false(llm_path_is_llm("/model//converse", 16));
+    assert_false(llm_path_is_llm("/invoke", 7));
+    assert_false(llm_path_is_llm("/v1/images/generations2", 23));
+    assert_false(llm_path_is_llm("/models/x:generateContentX", 26));
+    assert_true(llm_path_is_llm("/models/x%3agenerateContent", 27));
+}
+
+/* Every recorded call in the corpus, sent to a host nobody knows, is tapped
+ * and dispatched (the provider is what the vector's own host maps to). */
+static void test_corpus_paths_tapped(void **state)
+{
+    const char *dir = getenv("LLMOPS_CORPUS");
+    char pat[4096];
+    glob_t g;
+
+    (void)state;
+    assert_non_null(dir);
+    snprintf(pat, sizeof(pat), "%s/*.json", dir);
+    assert_int_equal(glob(pat, 0, NULL, &g), 0);
+    assert_true(g.gl_pathc >= 84);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        json_t *v = json_load_file(g.gl_pathv[i], 0, NULL);
+        const char *url = json_string_value(json_object_get(v, "url"));
+        const char *method = json_string_value(json_object_get(v, "method"));
+        const char *host, *path, *prov;
+        char h[256], p[2048];
+
+        assert_non_null(url);
+        assert_non_null(method);
+        host = strstr(url, "//") + 2;
+        path = strchr(host, '/');
+        assert_non_null(path);
+        snprintf(h, sizeof(h), "%.*s", (int)strcspn(host, ":/"), host);
+        snprintf(p, sizeof(p), "%.*s", (int)strcspn(path, "#"), path); /* not sent */
+        prov = llm_provider_for_host(h, strlen(h));
+        tapped_and_dispatched(method, p, prov ? prov : "openai_compatible", "*");
+        json_decref(v);
+    }
+    globfree(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_llm_paths),      cmocka_unit_test(test_hosts_and_sni),
-        cmocka_unit_test(test_absolute_form),  cmocka_unit_test(test_not_http),
-        cmocka_unit_test(test_every_prefix),   cmocka_unit_test(test_head_limit),
-        cmocka_unit_test(test_provider_hosts), cmocka_unit_test(test_paths),
-        cmocka_unit_test(test_user_hosts),
+        cmocka_unit_test(test_llm_paths),           cmocka_unit_test(test_hosts_and_sni),
+        cmocka_unit_test(test_absolute_form),       cmocka_unit_test(test_not_http),
+        cmocka_unit_test(test_every_prefix),        cmocka_unit_test(test_head_limit),
+        cmocka_unit_test(test_provider_hosts),      cmocka_unit_test(test_paths),
+        cmocka_unit_test(test_user_hosts),          cmocka_unit_test(test_every_api_tapped),
+        cmocka_unit_test(test_corpus_paths_tapped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
