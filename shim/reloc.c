@@ -137,12 +137,20 @@ static int refuse(struct llm_reloc *r, const char *why)
     return -ENOEXEC;
 }
 
+/* Decodes at code + off. Near the end of the function the bytes are padded
+ * with nops, so that an instruction cut by the end decodes (and the caller
+ * sees it run past size) rather than passing for an undecodable one. */
 static int decode(const uint8_t *code, size_t size, size_t off, ZydisDecodedInstruction *in)
 {
-    size_t n =
-        size - off < ZYDIS_MAX_INSTRUCTION_LENGTH ? size - off : ZYDIS_MAX_INSTRUCTION_LENGTH;
+    uint8_t pad[ZYDIS_MAX_INSTRUCTION_LENGTH];
+    const uint8_t *p = code + off;
 
-    return ZYAN_SUCCESS(zy.decode(&zy.dec, NULL, code + off, n, in)) ? 0 : -1;
+    if (size - off < sizeof(pad)) {
+        memset(pad, 0x90, sizeof(pad));
+        memcpy(pad, p, size - off);
+        p = pad;
+    }
+    return ZYAN_SUCCESS(zy.decode(&zy.dec, NULL, p, sizeof(pad), in)) ? 0 : -1;
 }
 
 /* One stolen instruction at addr, copied or re-encoded into t. */
@@ -192,7 +200,7 @@ static int scan_branches(const uint8_t *code, size_t size, uint64_t addr, uint64
     ZydisDecodedInstruction in;
 
     for (size_t off = 0; off < size; off += in.length) {
-        if (decode(code, size, off, &in))
+        if (decode(code, size, off, &in) || off + in.length > size)
             return refuse(r, "undecodable instruction in the function");
         if (in.raw.imm[0].is_relative) {
             uint64_t target = addr + off + in.length + (uint64_t)in.raw.imm[0].value.s;
