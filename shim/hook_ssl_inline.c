@@ -9,8 +9,8 @@
  * executable's copy, and the patch would call itself); they run on app
  * threads and behave like hook_ssl.c's: the real call through its
  * trampoline, the bytes to the tap on success, errno and the error queue as
- * the real call left them. SNI comes from the executable's own
- * SSL_get_servername (never patched). LLMOPS_INLINE=0 leaves the program
+ * the real call left them (see seen() for the one difference: the guard). SNI comes from the
+ * executable's own SSL_get_servername (never patched). LLMOPS_INLINE=0 leaves the program
  * untouched. */
 #include "inline.h"
 #include "log.h"
@@ -36,92 +36,82 @@ static void describe(uintptr_t key, struct llm_open_info *info)
     llm_ssl_describe((SSL *)key, info, exe.SSL_get_servername, exe.SSL_get_fd);
 }
 
+/* The guard is set only around our own work, never around the real call:
+ * node calls SSL_write from inside SSL_read (the handshake's completion runs
+ * its callbacks, which flush writes queued meanwhile), and those bytes are
+ * the application's. Our tap never calls back into OpenSSL, and node's SSL
+ * does no socket I/O of its own (memory BIOs), so nothing needs the guard
+ * during the real call. */
 static void seen(SSL *ssl, int dir, const void *buf, size_t n)
 {
-    if (!llm_ssl_known_pass(ssl))
-        llm_ssl_tap(ssl, dir, buf, n, LLM_CAPTURE_OPENSSL_INLINE, describe);
+    int saved = llm_in_hook;
+
+    if (llm_shim_off || llm_ssl_known_pass(ssl))
+        return;
+    llm_in_hook = 1;
+    llm_ssl_tap(ssl, dir, buf, n, LLM_CAPTURE_OPENSSL_INLINE, describe);
+    llm_in_hook = saved;
+}
+
+static void closed(SSL *ssl)
+{
+    int saved = llm_in_hook;
+
+    if (llm_shim_off || !ssl)
+        return;
+    llm_in_hook = 1;
+    llm_ssl_tap_close(ssl);
+    llm_in_hook = saved;
 }
 
 static int hook_SSL_read(SSL *ssl, void *buf, int num)
 {
-    int rc;
+    int rc = exe.SSL_read(ssl, buf, num);
 
-    if (llm_shim_bypass())
-        return exe.SSL_read(ssl, buf, num);
-    llm_in_hook = 1;
-    rc = exe.SSL_read(ssl, buf, num);
     if (rc > 0)
         seen(ssl, LLM_DIR_IN, buf, (size_t)rc);
-    llm_in_hook = 0;
     return rc;
 }
 
 static int hook_SSL_write(SSL *ssl, const void *buf, int num)
 {
-    int rc;
+    int rc = exe.SSL_write(ssl, buf, num);
 
-    if (llm_shim_bypass())
-        return exe.SSL_write(ssl, buf, num);
-    llm_in_hook = 1;
-    rc = exe.SSL_write(ssl, buf, num);
     if (rc > 0)
         seen(ssl, LLM_DIR_OUT, buf, (size_t)rc);
-    llm_in_hook = 0;
     return rc;
 }
 
 static int hook_SSL_read_ex(SSL *ssl, void *buf, size_t num, size_t *readbytes)
 {
-    int rc;
+    int rc = exe.SSL_read_ex(ssl, buf, num, readbytes);
 
-    if (llm_shim_bypass())
-        return exe.SSL_read_ex(ssl, buf, num, readbytes);
-    llm_in_hook = 1;
-    rc = exe.SSL_read_ex(ssl, buf, num, readbytes);
     if (rc == 1 && readbytes && *readbytes)
         seen(ssl, LLM_DIR_IN, buf, *readbytes);
-    llm_in_hook = 0;
     return rc;
 }
 
 static int hook_SSL_write_ex(SSL *ssl, const void *buf, size_t num, size_t *written)
 {
-    int rc;
+    int rc = exe.SSL_write_ex(ssl, buf, num, written);
 
-    if (llm_shim_bypass())
-        return exe.SSL_write_ex(ssl, buf, num, written);
-    llm_in_hook = 1;
-    rc = exe.SSL_write_ex(ssl, buf, num, written);
     if (rc == 1 && written && *written)
         seen(ssl, LLM_DIR_OUT, buf, *written);
-    llm_in_hook = 0;
     return rc;
 }
 
 static int hook_SSL_shutdown(SSL *ssl)
 {
-    int rc;
+    int rc = exe.SSL_shutdown(ssl);
 
-    if (llm_shim_bypass())
-        return exe.SSL_shutdown(ssl);
-    llm_in_hook = 1;
-    rc = exe.SSL_shutdown(ssl);
-    llm_ssl_tap_close(ssl);
-    llm_in_hook = 0;
+    closed(ssl);
     return rc;
 }
 
 static void hook_SSL_free(SSL *ssl)
 {
-    if (llm_shim_bypass()) {
-        exe.SSL_free(ssl);
-        return;
-    }
-    llm_in_hook = 1;
-    if (ssl) /* before the real free: then the address may name a new SSL */
-        llm_ssl_tap_close(ssl);
+    closed(ssl); /* before the real free: then the address may name a new SSL */
     exe.SSL_free(ssl);
-    llm_in_hook = 0;
 }
 
 #define T(name, req)                                                                               \
