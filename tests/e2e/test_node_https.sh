@@ -11,6 +11,9 @@
 #     keep-alive connection, node:http2 (ALPN h2, two streams at once), a
 #     stream the client drops after its first piece (`incomplete`), 4 worker
 #     threads, and a child process spawned by node.
+#  3. tests/node/tls_behaviour.mjs: node:tls with a server in the same
+#     process (tls.connect with ALPN, bulk echo, client certificates required,
+#     TLS 1.2 session resumption, TLS 1.3 tickets, renegotiation): no record.
 # Output and exit status of every program are identical without and with the
 # shim, and no run leaves a not_observable record.
 # Left out of 1 (not expressible through the SDKs): vectors without a
@@ -125,4 +128,21 @@ for n, rs in recs.items():
     assert not any(r["status"] == "not_observable" for r in rs), n
 PYC
 log "h2 over ALPN, child process, cut stream: as expected"
+
+# 3: a client certificate signed by the test CA, then node:tls behaviour
+(
+  cd "$E2E_TMP/certs"
+  openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr \
+    -subj "/CN=llmops test client" 2>/dev/null
+  printf 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n' >client.ext
+  openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -sha256 \
+    -extfile client.ext -out client.pem 2>/dev/null
+) || fail "could not make a client certificate"
+same_output tls "$E2E_TMP/db.tls" "$NODE" "$NODE_DIR/tls_behaviour.mjs" "$E2E_TMP/certs"
+[[ $SAME_OUTPUT_RC == 0 ]] || fail "tls_behaviour.mjs exited $SAME_OUTPUT_RC"
+[[ $(wc -l <"$E2E_TMP/out/tls.shim") == 7 ]] || fail "tls_behaviour.mjs: $(cat "$E2E_TMP/out/tls.shim")"
+grep -qx "clientcert with peer=llmops test client" "$E2E_TMP/out/tls.shim" ||
+  fail "tls_behaviour.mjs: the client certificate was not seen"
+[[ ! -e $E2E_TMP/db.tls/data.mdb ]] || fail "node:tls traffic that is not HTTP left a store"
+log "node:tls behaviour identical: $(tr '\n' ';' <"$E2E_TMP/out/tls.shim")"
 ((failed == 0)) || fail "$failed run(s) recorded wrongly (see above)"
