@@ -1,7 +1,7 @@
 // The official Node SDKs (`openai`, `@anthropic-ai/sdk`, pinned in
-// package.json) against the local replay server over PLAINTEXT HTTP (Node's
-// TLS is a statically linked OpenSSL the shim cannot see; its sockets are
-// plain libc calls the socket hooks observe).
+// package.json) against the local replay server: over plaintext HTTP (seen
+// by the socket hooks), or with --tls over HTTPS (node's own OpenSSL, seen
+// by the inline hooks).
 //
 // usage: node sdk_clients.mjs --port PORT --corpus DIR [--only openai|anthropic] [--tls] VECTOR ...
 //
