@@ -32,10 +32,10 @@
 
 struct elf_facts {
     int is_elf, is_dynamic, is_setuid, is_go, defines_ssl, embeds_boringssl, embeds_rustls;
-    int inline_ssl;         /* exports SSL_write and SSL_read: the inline hooks apply */
-    int inline_ok;          /* and the ones the shim requires can be patched */
-    char inline_fns[128];   /* the functions that would be patched */
-    char inline_why[256];   /* why some would not */
+    int inline_ssl;       /* exports SSL_write and SSL_read: the inline hooks apply */
+    int inline_ok;        /* and the ones the shim requires can be patched */
+    char inline_fns[128]; /* the functions that would be patched */
+    char inline_why[256]; /* why some would not */
     char interp[256];
     size_t nneeded;
     char needed[MAX_NEEDED][128];
@@ -208,7 +208,8 @@ static int inspect(const char *path, struct elf_facts *f)
         if (sh[i].sh_type == SHT_DYNAMIC && sh[i].sh_link < eh->e_shnum) {
             const Elf64_Shdr *str = &sh[sh[i].sh_link];
             for (size_t k = 0; sh[i].sh_entsize && k < sh[i].sh_size / sh[i].sh_entsize; k++) {
-                const Elf64_Dyn *d = (const Elf64_Dyn *)(m + sh[i].sh_offset + k * sh[i].sh_entsize);
+                const Elf64_Dyn *d =
+                    (const Elf64_Dyn *)(m + sh[i].sh_offset + k * sh[i].sh_entsize);
                 if (d->d_tag == DT_NEEDED && f->nneeded < MAX_NEEDED &&
                     d->d_un.d_val < str->sh_size)
                     snprintf(f->needed[f->nneeded++], sizeof(f->needed[0]), "%s",
@@ -217,8 +218,7 @@ static int inspect(const char *path, struct elf_facts *f)
         }
         if ((sh[i].sh_type == SHT_DYNSYM || sh[i].sh_type == SHT_SYMTAB) &&
             sh[i].sh_link < eh->e_shnum && !f->defines_ssl)
-            f->defines_ssl = defines(m, (size_t)st.st_size, &sh[i], &sh[sh[i].sh_link],
-                                     "SSL_read");
+            f->defines_ssl = defines(m, (size_t)st.st_size, &sh[i], &sh[sh[i].sh_link], "SSL_read");
         if (sh[i].sh_type == SHT_DYNSYM && sh[i].sh_link < eh->e_shnum)
             inline_plan(m, (size_t)st.st_size, eh, &sh[i], &sh[sh[i].sh_link], f);
     }
