@@ -31,11 +31,11 @@ expect "a binary defining SSL_read keeps TLS out of reach" 1 "defines SSL_read i
 printf 'const char *v = "rustls 0.23";\nint main(void){return v[0] == 0;}\n' > "$tmp/r.c"
 cc -o "$tmp/rustls" "$tmp/r.c"
 # node links OpenSSL statically and exports it: inline hooks, on which functions
-if [ -x /usr/bin/node ]; then
+if [ -x /usr/bin/node ] && nm -D --defined-only /usr/bin/node 2>/dev/null | grep -qw SSL_write; then
   expect "node: observable through inline hooks" 0 \
     "inline hooks on SSL_write SSL_read SSL_free SSL_write_ex SSL_read_ex SSL_shutdown" /usr/bin/node
 else
-  echo "ok - node # SKIP /usr/bin/node not installed"
+  echo "ok - node # SKIP no /usr/bin/node carrying its own OpenSSL"
 fi
 # its own SSL_write/SSL_read/SSL_free, each a 3-byte function: nothing to patch
 printf 'int SSL_read(void *s, void *b, int n){return 0;}\nint SSL_write(void *s, const void *b, int n){return 0;}\nvoid SSL_free(void *s){}\nint main(void){return SSL_read(0,0,0)+SSL_write(0,0,0);}\n' > "$tmp/own2.c"
