@@ -36,7 +36,7 @@ NODE_DIR=$LLMOPS_SRC/tests/node
   fail "tests/node/node_modules is not installed (scripts/node-deps)"
 # a node that links the system libssl (Debian's own package) is the dynamic
 # hooks' business, tested elsewhere: this test is for a node carrying OpenSSL
-if ! nm -D --defined-only "$NODE" 2>/dev/null | grep -qw SSL_write; then
+if ! nm -D --defined-only "$NODE" 2>/dev/null | grep -w SSL_write >/dev/null; then
   log "SKIP: $NODE does not carry its own OpenSSL"
   exit 77
 fi
