@@ -349,7 +349,7 @@ int llm_inline_patch(struct llm_inline_target *t, size_t n, int64_t *ns)
     stub = map_stub(&g);
     if (!stub) {
         llm_log("inline hooks: no free page within 2 GiB of the code; not patching");
-        goto out;
+        goto close;
     }
     if (g.exec_lo > g.lo || g.exec_hi < g.hi) {
         llm_log("inline hooks: the functions are not in one r-x mapping; not patching");
@@ -362,9 +362,11 @@ int llm_inline_patch(struct llm_inline_target *t, size_t n, int64_t *ns)
         goto unmap;
     }
     rc = patch_all(t, n, pl, stub);
-    goto out; /* the stub page now holds live code: never unmapped */
+    goto close; /* the stub page now holds live code: never unmapped */
 unmap:
     munmap(stub, g.len);
+close:
+    llm_reloc_close(); /* the trampolines are written: the decoder is not needed again */
 out:
     *ns = mono_ns() - t0;
     return rc;

@@ -25,6 +25,7 @@ static struct {
     ZyanStatus (*decode)(const ZydisDecoder *, ZydisDecoderContext *, const void *, ZyanUSize,
                          ZydisDecodedInstruction *);
     ZydisDecoder dec;
+    void *handle;
     int ready;
 } zy;
 
@@ -47,8 +48,16 @@ int llm_reloc_open(void)
         dlclose(h);
         return -ENOENT;
     }
-    zy.ready = 1; /* h stays open for the life of the process */
+    zy.handle = h;
+    zy.ready = 1;
     return 0;
+}
+
+void llm_reloc_close(void)
+{
+    if (zy.handle)
+        dlclose(zy.handle);
+    memset(&zy, 0, sizeof(zy));
 }
 
 static int fits32(int64_t v)

@@ -24,6 +24,9 @@ struct llm_reloc {
  * the caller's own once-guard. */
 int llm_reloc_open(void);
 
+/* Unloads the decoder (the shim needs it only while patching). */
+void llm_reloc_close(void);
+
 /* Relocates the prologue of the function at code (size bytes, running at
  * addr) into out (cap bytes, to run at out_addr): on 0, out holds endbr64,
  * the stolen instructions re-based, and a jump back to addr + skip + stolen.
