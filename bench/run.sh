@@ -12,6 +12,7 @@
 #   6. export of 1M records to NDJSON / SQLite vs cat / sqlite3 .import (bench_export.sh)
 #   6b. export of the same records to Parquet vs NDJSON: time, size, peak memory (bench_parquet.sh)
 #   7. the shim vs a logging reverse proxy, mitmproxy (bench_proxy.sh)
+#   8. node: start-up with the inline hooks, patch time, HTTPS bulk (bench_node.sh)
 # Writes bench/results/<date>.md and bench/results/latest.md; see bench/README.md.
 #
 # usage: bash bench/run.sh [BUILD_DIR]   (default $LLMOPS_BUILD, else ./build)
@@ -23,7 +24,8 @@
 # BENCH_STORE_BATCH_RECORDS (1920, batches > 1) BENCH_STORE_BATCHES ("1 64")
 # BENCH_STORE_PROCS ("1 4") BENCH_STORE_ROUNDS (10) BENCH_STORE_SYNC ("sync nosync")
 # BENCH_STORE=0 (skip 5) BENCH_KEEP=1 (keep the temp dir). BENCH_EXPORT=0 (skip 6),
-# BENCH_PARQUET=0 (skip 6b), BENCH_PROXY=0 (skip 7); their own knobs are in the scripts.
+# BENCH_PARQUET=0 (skip 6b), BENCH_PROXY=0 (skip 7), BENCH_NODE=0 (skip 8); their own knobs are in
+# the scripts (bench_export.sh, bench_parquet.sh, bench_proxy.sh, bench_node.sh).
 # Loopback only; no network access.
 set -euo pipefail
 
@@ -620,7 +622,7 @@ log "written bench/results/$STAMP.md and bench/results/latest.md"
 # Separate scripts, each printing one markdown section, appended to the results
 # file. A script that fails leaves a note there and fails the run at the end.
 EXTRA_FAILED=()
-for s in export parquet proxy; do
+for s in export parquet proxy node; do
   v=BENCH_${s^^}
   [[ ${!v:-1} != 0 ]] || continue
   log "running bench/bench_$s.sh"
@@ -631,6 +633,6 @@ for s in export parquet proxy; do
   printf '\n%s\n' "$sec" | tee -a "$SRC/bench/results/$STAMP.md"
 done
 cp "$SRC/bench/results/$STAMP.md" "$SRC/bench/results/latest.md"
-log "sections 6-7 appended to bench/results/$STAMP.md and latest.md"
+log "sections 6-8 appended to bench/results/$STAMP.md and latest.md"
 [[ $REC_OK == yes ]] || die "store record count mismatch: ${N_RECORDS[*]} (expected $CALLS)"
 ((${#EXTRA_FAILED[@]} == 0)) || die "failed: ${EXTRA_FAILED[*]}"

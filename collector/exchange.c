@@ -79,8 +79,7 @@ static const char *host_provider(const struct llm_h1_head *h, const struct llm_o
     return p ? p : "openai_compatible";
 }
 
-struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h,
-                                      const struct llm_open_info *info,
+struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h, const struct llm_open_info *info,
                                       const struct llm_core_opts *opts, int64_t t, int64_t m)
 {
     const char *url = h->url, *path = url, *ce, *provider;
@@ -126,15 +125,15 @@ struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h,
     set_host(x, h, info);
     llm_record_set_cstr(r, LLM_F_PROVIDER, provider);
     llm_record_set_cstr(r, LLM_F_CAPTURE,
-                        info->capture == LLM_CAPTURE_LIBCURL  ? "libcurl"
-                        : info->capture == LLM_CAPTURE_SOCKET ? "socket"
-                                                              : "openssl");
+                        info->capture == LLM_CAPTURE_LIBCURL          ? "libcurl"
+                        : info->capture == LLM_CAPTURE_SOCKET         ? "socket"
+                        : info->capture == LLM_CAPTURE_OPENSSL_INLINE ? "openssl_inline"
+                                                                      : "openssl");
     if (llm_attrib_from_head(r, h)) /* X-LLMOps-* headers: this call's own attribution */
         x->call.truncated = 1;
     /* a request body is one JSON document whatever its declared type */
     ce = llm_h1_header(h, "content-encoding", &ce_len);
-    llm_body_init(&x->req, NULL, 0, ce, ce_len, opts->max_parse, opts->max_event, request_event,
-                  x);
+    llm_body_init(&x->req, NULL, 0, ce, ce_len, opts->max_parse, opts->max_event, request_event, x);
     return x;
 }
 

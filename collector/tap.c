@@ -74,6 +74,7 @@ static pthread_mutex_t start_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct llm_tap_stats stats;
 static llm_h2peek_fn h2peek; /* set once, before h2peek_tried */
 static int h2peek_tried;
+static int tls_hooked; /* llm_tap_tls_hooked(): kept across fork (the hooks are) */
 
 static inline size_t bucket_of(uintptr_t key)
 {
@@ -203,6 +204,8 @@ static int classify(struct tap_conn *c, llm_tap_describe_fn describe, uintptr_t 
     }
     if (c->capture == LLM_CAPTURE_SOCKET && c->hlen && (unsigned char)c->head[0] == 0x16) {
         char sni[256];
+        if (__atomic_load_n(&tls_hooked, __ATOMIC_RELAXED))
+            return LLM_CLASS_OTHER;
         int r = llm_tls_sni((const unsigned char *)c->head, c->hlen, sni, sizeof(sni));
         if (r == LLM_EPARTIAL)
             return c->hlen < LLM_CLASS_HEAD_MAX ? LLM_CLASS_MORE : LLM_CLASS_OTHER;
@@ -412,6 +415,11 @@ int llm_tap_watched(uintptr_t key)
     w = c && c->state == ST_WATCHED;
     pthread_mutex_unlock(mu);
     return w;
+}
+
+void llm_tap_tls_hooked(void)
+{
+    __atomic_store_n(&tls_hooked, 1, __ATOMIC_RELAXED);
 }
 
 void llm_tap_disable(void)

@@ -51,6 +51,10 @@ int llm_tap_watched(uintptr_t key);
  * TLS library we cannot hook (one "not_observable" record per host). Called
  * at exit, before the collector's last flush. */
 void llm_tap_report_opaque(void);
+/* The process's TLS is seen decrypted even where no library call is
+ * interposed (inline hooks on the executable's own OpenSSL): TLS records in
+ * the socket layer are then never reported as not_observable. */
+void llm_tap_tls_hooked(void);
 /* Stops tapping for good (the collector failed or the process is exiting). */
 void llm_tap_disable(void);
 /* Forked child: forget every connection and the queue, start over lazily. */

@@ -7,7 +7,7 @@
  * we never touch the OpenSSL error queue. */
 #include "real.h"
 #include "shim.h"
-#include "tap.h"
+#include "ssl_tap.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,30 +16,35 @@
 
 #define LLM_EXPORT __attribute__((visibility("default")))
 
-/* Connection facts for the classifier; runs once per new connection. */
-static void describe_ssl(uintptr_t key, struct llm_open_info *info)
+void llm_ssl_describe(SSL *ssl, struct llm_open_info *info, llm_servername_fn servername,
+                      llm_get_fd_fn get_fd)
 {
-    SSL *ssl = (SSL *)key;
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     const char *sni = NULL;
     int fd;
 
     info->tls = 1;
-    if (real_ssl.SSL_get_servername)
-        sni = real_ssl.SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (servername)
+        sni = servername(ssl, TLSEXT_NAMETYPE_host_name);
     if (sni) {
         strncpy(info->sni, sni, sizeof(info->sni) - 1);
         info->sni[sizeof(info->sni) - 1] = '\0';
     }
     /* memory BIOs (asyncio, Node) have no fd: the port stays unknown */
-    fd = real_ssl.SSL_get_fd ? real_ssl.SSL_get_fd(ssl) : -1;
+    fd = get_fd ? get_fd(ssl) : -1;
     if (fd >= 0 && !getpeername(fd, (struct sockaddr *)&ss, &len)) {
         if (ss.ss_family == AF_INET)
             info->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
         else if (ss.ss_family == AF_INET6)
             info->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     }
+}
+
+/* Connection facts for the classifier; runs once per new connection. */
+static void describe_ssl(uintptr_t key, struct llm_open_info *info)
+{
+    llm_ssl_describe((SSL *)key, info, real_ssl.SSL_get_servername, real_ssl.SSL_get_fd);
 }
 
 /* The library we wrap is not there (cannot happen for a caller linked
@@ -60,30 +65,45 @@ static __thread struct {
 } pass_cache __attribute__((tls_model("initial-exec")));
 static unsigned ssl_gen;
 
-static inline int known_pass(SSL *ssl)
+int llm_ssl_known_pass(SSL *ssl)
 {
     return pass_cache.ssl == ssl && pass_cache.gen == __atomic_load_n(&ssl_gen, __ATOMIC_ACQUIRE);
 }
 
-static void tap(SSL *ssl, int dir, const void *buf, size_t n)
+void llm_ssl_tap(SSL *ssl, int dir, const void *buf, size_t n, int capture,
+                 llm_tap_describe_fn describe)
 {
     int saved = errno;
     unsigned gen = __atomic_load_n(&ssl_gen, __ATOMIC_ACQUIRE);
 
-    if (llm_tap_data((uintptr_t)ssl, dir, buf, n, LLM_CAPTURE_OPENSSL, describe_ssl) ==
-        LLM_TAP_PASS) {
+    if (llm_tap_data((uintptr_t)ssl, dir, buf, n, capture, describe) == LLM_TAP_PASS) {
         pass_cache.ssl = ssl;
         pass_cache.gen = gen;
     }
     errno = saved;
 }
 
-static void tap_close(SSL *ssl)
+void llm_ssl_tap_close(SSL *ssl)
 {
     int saved = errno;
     __atomic_add_fetch(&ssl_gen, 1, __ATOMIC_ACQ_REL);
     llm_tap_close((uintptr_t)ssl);
     errno = saved;
+}
+
+static inline int known_pass(SSL *ssl)
+{
+    return llm_ssl_known_pass(ssl);
+}
+
+static void tap(SSL *ssl, int dir, const void *buf, size_t n)
+{
+    llm_ssl_tap(ssl, dir, buf, n, LLM_CAPTURE_OPENSSL, describe_ssl);
+}
+
+static void tap_close(SSL *ssl)
+{
+    llm_ssl_tap_close(ssl);
 }
 
 LLM_EXPORT int SSL_read(SSL *ssl, void *buf, int num)

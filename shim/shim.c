@@ -174,6 +174,8 @@ static void init(void)
         llm_shim_off = 1;
     }
     init_pid = getpid();
+    if (!llm_shim_off)
+        llm_ssl_inline_install();
 done:
     __atomic_store_n(&init_done, 1, __ATOMIC_RELEASE);
 }

@@ -13,6 +13,8 @@ extern __thread int llm_in_hook __attribute__((tls_model("initial-exec")));
 extern int llm_shim_off; /* LLMOPS_DISABLE, or a failure made us fail open */
 
 void llm_shim_init(void);
+/* Inline hooks on the executable's own OpenSSL, when it has one (constructor). */
+void llm_ssl_inline_install(void);
 /* _exit is about to end the process: give the collector its bounded flush. */
 void llm_shim_exit_flush(void);
 

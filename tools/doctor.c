@@ -8,9 +8,13 @@
  * BoringSSL or rustls, or is a Go binary keeps its TLS out of reach, though
  * its plaintext HTTP still goes through the socket hooks (except Go, which
  * makes its own system calls). Scripts are judged by their interpreter;
- * Python by the _ssl module it would load. */
+ * Python by the _ssl module it would load. A program that exports its own
+ * SSL_write and SSL_read (node) is observable through the shim's inline
+ * hooks when their prologues can be relocated: the same relocator as the
+ * shim's (shim/reloc.c) is run here on the file's bytes. */
 #include "cli.h"
 #include "err.h"
+#include "reloc.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -28,6 +32,10 @@
 
 struct elf_facts {
     int is_elf, is_dynamic, is_setuid, is_go, defines_ssl, embeds_boringssl, embeds_rustls;
+    int inline_ssl;       /* exports SSL_write and SSL_read: the inline hooks apply */
+    int inline_ok;        /* and the ones the shim requires can be patched */
+    char inline_fns[128]; /* the functions that would be patched */
+    char inline_why[256]; /* why some would not */
     char interp[256];
     size_t nneeded;
     char needed[MAX_NEEDED][128];
@@ -80,6 +88,77 @@ static int defines(const unsigned char *m, size_t size, const Elf64_Shdr *sym,
 }
 
 /* Reads what matters from one ELF file. Returns 0 or a negative code. */
+/* The functions the shim patches (hook_ssl_inline.c), the first three required. */
+static const char *const inline_targets[] = {"SSL_write",    "SSL_read",    "SSL_free",
+                                             "SSL_write_ex", "SSL_read_ex", "SSL_shutdown"};
+
+static const unsigned char *file_bytes(const unsigned char *m, size_t size, const Elf64_Ehdr *eh,
+                                       uint64_t vaddr, uint64_t len)
+{
+    for (int i = 0; i < eh->e_phnum; i++) {
+        const Elf64_Phdr *ph = (const Elf64_Phdr *)(m + eh->e_phoff + i * sizeof(Elf64_Phdr));
+        if (ph->p_type == PT_LOAD && vaddr >= ph->p_vaddr &&
+            vaddr + len <= ph->p_vaddr + ph->p_filesz && ph->p_offset + ph->p_filesz <= size)
+            return m + ph->p_offset + (vaddr - ph->p_vaddr);
+    }
+    return NULL;
+}
+
+/* Would the shim's inline hooks take this program's own OpenSSL? Runs the
+ * relocator on each target's bytes as the shim would (the trampoline placed
+ * 1 MiB below the code, where the shim looks first). */
+static void inline_plan(const unsigned char *m, size_t size, const Elf64_Ehdr *eh,
+                        const Elf64_Shdr *sym, const Elf64_Shdr *str, struct elf_facts *f)
+{
+    const size_t n = sizeof(inline_targets) / sizeof(inline_targets[0]);
+    const Elf64_Sym *found[sizeof(inline_targets) / sizeof(inline_targets[0])] = {0};
+    int ok = 1;
+
+    if (sym->sh_offset + sym->sh_size > size || str->sh_offset + str->sh_size > size ||
+        !sym->sh_entsize)
+        return;
+    for (size_t i = 0; i < sym->sh_size / sym->sh_entsize; i++) {
+        const Elf64_Sym *s = (const Elf64_Sym *)(m + sym->sh_offset + i * sym->sh_entsize);
+        if (s->st_shndx == SHN_UNDEF || ELF64_ST_TYPE(s->st_info) != STT_FUNC ||
+            s->st_name >= str->sh_size)
+            continue;
+        for (size_t k = 0; k < n; k++)
+            if (!strcmp((const char *)m + str->sh_offset + s->st_name, inline_targets[k]))
+                found[k] = s;
+    }
+    if (!found[0] || !found[1])
+        return;
+    f->inline_ssl = 1;
+    if (eh->e_machine != EM_X86_64) {
+        snprintf(f->inline_why, sizeof(f->inline_why), "not x86-64");
+        return;
+    }
+    if (llm_reloc_open()) {
+        snprintf(f->inline_why, sizeof(f->inline_why), "the decoder (libZydis) is not installed");
+        return;
+    }
+    for (size_t k = 0; k < n; k++) {
+        unsigned char out[112];
+        struct llm_reloc r = {.why = "not exported"};
+        const unsigned char *code =
+            found[k] ? file_bytes(m, size, eh, found[k]->st_value, found[k]->st_size) : NULL;
+        if (code && !llm_reloc_prologue(code, found[k]->st_size, found[k]->st_value, out,
+                                        sizeof(out), found[k]->st_value - (1 << 20), &r)) {
+            size_t l = strlen(f->inline_fns);
+            snprintf(f->inline_fns + l, sizeof(f->inline_fns) - l, " %s", inline_targets[k]);
+            continue;
+        }
+        if (found[k]) {
+            size_t l = strlen(f->inline_why);
+            snprintf(f->inline_why + l, sizeof(f->inline_why) - l, "%s%s: %s", l ? "; " : "",
+                     inline_targets[k], code ? r.why : "not in the file");
+        }
+        if (k < 3)
+            ok = 0;
+    }
+    f->inline_ok = ok;
+}
+
 static int inspect(const char *path, struct elf_facts *f)
 {
     struct stat st;
@@ -129,7 +208,8 @@ static int inspect(const char *path, struct elf_facts *f)
         if (sh[i].sh_type == SHT_DYNAMIC && sh[i].sh_link < eh->e_shnum) {
             const Elf64_Shdr *str = &sh[sh[i].sh_link];
             for (size_t k = 0; sh[i].sh_entsize && k < sh[i].sh_size / sh[i].sh_entsize; k++) {
-                const Elf64_Dyn *d = (const Elf64_Dyn *)(m + sh[i].sh_offset + k * sh[i].sh_entsize);
+                const Elf64_Dyn *d =
+                    (const Elf64_Dyn *)(m + sh[i].sh_offset + k * sh[i].sh_entsize);
                 if (d->d_tag == DT_NEEDED && f->nneeded < MAX_NEEDED &&
                     d->d_un.d_val < str->sh_size)
                     snprintf(f->needed[f->nneeded++], sizeof(f->needed[0]), "%s",
@@ -138,8 +218,9 @@ static int inspect(const char *path, struct elf_facts *f)
         }
         if ((sh[i].sh_type == SHT_DYNSYM || sh[i].sh_type == SHT_SYMTAB) &&
             sh[i].sh_link < eh->e_shnum && !f->defines_ssl)
-            f->defines_ssl = defines(m, (size_t)st.st_size, &sh[i], &sh[sh[i].sh_link],
-                                     "SSL_read");
+            f->defines_ssl = defines(m, (size_t)st.st_size, &sh[i], &sh[sh[i].sh_link], "SSL_read");
+        if (sh[i].sh_type == SHT_DYNSYM && sh[i].sh_link < eh->e_shnum)
+            inline_plan(m, (size_t)st.st_size, eh, &sh[i], &sh[sh[i].sh_link], f);
     }
     f->embeds_boringssl = memmem(m, (size_t)st.st_size, "BoringSSL", 9) != NULL;
     f->embeds_rustls = memmem(m, (size_t)st.st_size, "rustls", 6) != NULL;
@@ -261,6 +342,13 @@ int llm_doctor_run(const char *program)
     }
     if (f.defines_ssl)
         printf("  defines SSL_read itself: a statically linked OpenSSL or BoringSSL\n");
+    if (f.inline_ssl && f.inline_ok)
+        printf("  exports its own SSL_write/SSL_read: inline hooks on%s\n", f.inline_fns);
+    else if (f.inline_ssl)
+        printf("  exports its own SSL_write/SSL_read, but the inline hooks cannot take them: %s\n",
+               f.inline_why);
+    if (f.inline_ssl && f.inline_why[0] && f.inline_ok)
+        printf("  not patched: %s\n", f.inline_why);
     else if (!tls && f.embeds_boringssl)
         printf("  embeds BoringSSL\n");
     else if (!tls && f.embeds_rustls)
@@ -268,6 +356,10 @@ int llm_doctor_run(const char *program)
 
     if (f.is_setuid || f.is_go) {
         how = "not observable";
+    } else if (f.inline_ok) {
+        how = "observable: HTTPS through inline hooks on the program's own OpenSSL (capture "
+              "openssl_inline), plain HTTP through the socket hooks (capture socket)";
+        observable = 1;
     } else if (tls && !strncmp(tls, "libssl.so", 9) && !f.defines_ssl) {
         how = "observable: HTTPS through OpenSSL (capture openssl), plain HTTP through the socket "
               "hooks (capture socket)";

@@ -348,6 +348,8 @@ def cmd_check(a):
         override["provider"] = a.provider
     if a.server_address:
         override["server_address"] = a.server_address
+    if a.http_version:
+        override["http_version"] = a.http_version
     for name, n in calls.items():
         rs = got.get(name, [])
         if len(rs) != n:
@@ -378,6 +380,7 @@ def main():
         ap.add_argument("--capture", required=True)
         ap.add_argument("--provider")
         ap.add_argument("--server-address")
+        ap.add_argument("--http-version", help="expected instead of 1.1 (e.g. 2)")
         ap.add_argument("--secret", action="append", default=[])
         return cmd_check(ap.parse_args(sys.argv[2:]))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],

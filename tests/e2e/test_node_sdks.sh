@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The official Node SDKs from npm (`openai`, `@anthropic-ai/sdk`, exact versions
 # in tests/node/package.json and package-lock.json) under the shim, talking
-# PLAINTEXT HTTP to the local replay server (Node's TLS is a statically linked
-# OpenSSL the shim cannot see; plaintext goes through the libc socket calls the
-# shim hooks). tests/node/sdk_clients.mjs makes chat completions (streaming and
+# PLAINTEXT HTTP to the local replay server (plaintext goes through the libc
+# socket calls the shim hooks; HTTPS through node's own OpenSSL is
+# test_node_https.sh). tests/node/sdk_clients.mjs makes chat completions (streaming and
 # not, tool calls, an error) and messages (streaming and not, tool use) calls,
 # each twice: in turn, then all at once. Output must be identical without and
 # with the shim; every call must give one correct record with capture

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # "Not observable is said, not silent": a program whose TLS we cannot hook
-# (Node's bundled OpenSSL) calling a known LLM host leaves exactly one
-# not_observable record naming the host, however many connections it makes;
-# a host that is not an LLM host leaves nothing; and programs whose TLS we do
-# see (Python's ssl, asyncio's memory BIOs, curl) never get such a record.
+# (Node's bundled OpenSSL with its inline hooks turned off, LLMOPS_INLINE=0)
+# calling a known LLM host leaves exactly one not_observable record naming
+# the host, however many connections it makes; a host that is not an LLM host
+# leaves nothing; and programs whose TLS we do see (node through the inline
+# hooks, Python's ssl, asyncio's memory BIOs, curl) never get such a record.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -24,7 +25,7 @@ expect() { # NAME DB WANT
 }
 
 if command -v node >/dev/null; then
-  LLMOPS_DB=$tmp/node LD_PRELOAD=$SHIM node "$HERE/node_https.mjs" "$port" "$tmp/certs/ca.pem" \
+  LLMOPS_INLINE=0 LLMOPS_DB=$tmp/node LD_PRELOAD=$SHIM node "$HERE/node_https.mjs" "$port" "$tmp/certs/ca.pem" \
     "$tmp/body.json" 3 > "$tmp/node.out"
   expect "node https to api.openai.com: one not_observable record for three connections" \
     "$tmp/node" "not_observable:api.openai.com"
@@ -37,10 +38,24 @@ assert r["capture"] == "socket" and r["error_type"] == "tls_not_hooked", r
 assert "api.openai.com" in r["error_message"] and r["input_tokens"] is None, r
 assert "sk-node-opaque" not in open(sys.argv[1]).read()
 PYC
-  LLMOPS_DB=$tmp/node_other LD_PRELOAD=$SHIM node "$HERE/node_https.mjs" "$port" "$tmp/certs/ca.pem" \
+  LLMOPS_INLINE=0 LLMOPS_DB=$tmp/node_other LD_PRELOAD=$SHIM node "$HERE/node_https.mjs" "$port" "$tmp/certs/ca.pem" \
     "$tmp/body.json" 1 localhost > /dev/null
   if [ ! -e "$tmp/node_other/data.mdb" ]; then ok "node https to a non-LLM host: no record, no store"
   else bad "node https to a non-LLM host left a store"; fi
+  # the same program with its inline hooks: every call seen, nothing opaque
+  LLMOPS_DB=$tmp/node_inline LD_PRELOAD=$SHIM node "$HERE/node_https.mjs" "$port" "$tmp/certs/ca.pem" \
+    "$tmp/body.json" 3 > "$tmp/node_inline.out"
+  expect "node https through the inline hooks: three records, no not_observable" "$tmp/node_inline" \
+    "ok:api.openai.com,ok:api.openai.com,ok:api.openai.com"
+  "$LLMOPS" export --db "$tmp/node_inline" > "$tmp/node_inline.ndjson"
+  if "$PY" - "$tmp/node_inline.ndjson" <<'PYC'; then ok "inline records: capture openssl_inline, tokens, no key"; else bad "inline record fields"; fi
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    assert r["capture"] == "openssl_inline" and r["provider"] == "openai", r
+    assert r["input_tokens"] == 15 and r["output_tokens"] == 19, r
+assert "sk-node-opaque" not in open(sys.argv[1]).read()
+PYC
 else
   skip node "node not installed"
 fi

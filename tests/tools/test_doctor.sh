@@ -30,6 +30,18 @@ cc -rdynamic -o "$tmp/ownssl" "$tmp/own.c"
 expect "a binary defining SSL_read keeps TLS out of reach" 1 "defines SSL_read itself" "$tmp/ownssl"
 printf 'const char *v = "rustls 0.23";\nint main(void){return v[0] == 0;}\n' > "$tmp/r.c"
 cc -o "$tmp/rustls" "$tmp/r.c"
+# node links OpenSSL statically and exports it: inline hooks, on which functions
+if [ -x /usr/bin/node ] && nm -D --defined-only /usr/bin/node 2>/dev/null | grep -w SSL_write >/dev/null; then
+  expect "node: observable through inline hooks" 0 \
+    "inline hooks on SSL_write SSL_read SSL_free SSL_write_ex SSL_read_ex SSL_shutdown" /usr/bin/node
+else
+  echo "ok - node # SKIP no /usr/bin/node carrying its own OpenSSL"
+fi
+# its own SSL_write/SSL_read/SSL_free, each a 3-byte function: nothing to patch
+printf 'int SSL_read(void *s, void *b, int n){return 0;}\nint SSL_write(void *s, const void *b, int n){return 0;}\nvoid SSL_free(void *s){}\nint main(void){return SSL_read(0,0,0)+SSL_write(0,0,0);}\n' > "$tmp/own2.c"
+cc -O2 -rdynamic -o "$tmp/ownssl2" "$tmp/own2.c"
+expect "own SSL_write/SSL_read too short to patch: refused, not observable" 1 \
+  "cannot take them: SSL_write: function shorter than the jump" "$tmp/ownssl2"
 expect "an embedded rustls is reported" 1 "embeds rustls" "$tmp/rustls"
 expect "no TLS at all: plain HTTP only" 1 "no TLS library linked" /bin/true
 cp /bin/true "$tmp/suid"; chmod u+s "$tmp/suid"
