@@ -105,6 +105,14 @@ const char *llm_provider_for_host(const char *host, size_t n)
     return NULL;
 }
 
+const char *llm_providers_host_at(size_t i)
+{
+    if (i < (size_t)nuser)
+        return user[i].host;
+    i -= (size_t)nuser;
+    return i < sizeof(builtin) / sizeof(builtin[0]) ? builtin[i].host : NULL;
+}
+
 static const char *const path_suffixes[] = {
     "/chat/completions", "/completions", "/embeddings",  "/responses", "/messages",
     "/v1/complete",      "/api/chat",    "/api/generate", "/api/embed", "/api/embeddings",

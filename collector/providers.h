@@ -15,6 +15,10 @@ int llm_providers_configure(const char *spec);
  * name without port, or NULL when the host is not a known LLM endpoint. */
 const char *llm_provider_for_host(const char *host, size_t len);
 
+/* The host patterns known (LLMOPS_HOSTS first, then the built-in table):
+ * the i-th, or NULL past the last. */
+const char *llm_providers_host_at(size_t i);
+
 /* Non-zero when the path (query string ignored) is an LLM API path. */
 int llm_path_is_llm(const char *path, size_t len);
 
