@@ -202,8 +202,38 @@ static void set_reset(int fd)
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 }
 
+/* LLMOPS_CONNECT_TO="HOST:PORT:ADDR:APORT,...": connect there instead
+ * (curl's --connect-to; names and certificates stay HOST's). */
+static void connect_to(const char *host, int port, char *addr, size_t n, int *aport)
+{
+    const char *spec = getenv("LLMOPS_CONNECT_TO");
+    char want[300];
+    size_t wl;
+
+    if (!spec || !*spec)
+        return;
+    wl = (size_t)snprintf(want, sizeof(want), "%s:%d:", host, port);
+    for (const char *e = spec; e && *e; e = strchr(e, ',') ? strchr(e, ',') + 1 : NULL) {
+        const char *end = strchr(e, ',');
+        size_t len = end ? (size_t)(end - e) : strlen(e);
+        if (len <= wl || strncasecmp(e, want, wl))
+            continue;
+        const char *rest = e + wl, *colon = memrchr(rest, ':', len - wl);
+        if (!colon || (size_t)(colon - rest) >= n)
+            continue;
+        snprintf(addr, n, "%.*s", (int)(colon - rest), rest);
+        *aport = atoi(colon + 1);
+        return;
+    }
+}
+
 static int dial(struct pconn *c, const char *host, int port)
 {
+    char addr[256];
+
+    snprintf(addr, sizeof(addr), "%s", host);
+    connect_to(host, port, addr, sizeof(addr), &port);
+    host = addr;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res, *ai;
     char ps[8];
     int fd = -1, rc = -EHOSTUNREACH;

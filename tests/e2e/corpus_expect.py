@@ -80,7 +80,7 @@ input_tokens output_tokens cache_read_tokens cache_write_tokens reasoning_tokens
 usage_source usage_raw finish_reason status error_type error_message cost_usd completion_args
 response tool_calls request_bytes response_bytes truncated session_id workspace agent_id
 action_id extras pid ppid exe argv hostname""".split()
-CAPTURES = {"openssl", "libcurl", "socket"}  # how the shim saw the call
+CAPTURES = {"openssl", "libcurl", "socket", "proxy"}  # how the shim (or llmops run) saw the call
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 # OpenTelemetry gen_ai.operation.name values (image_generation is ours: OTel has none)
 OPERATIONS = {"chat", "text_completion", "embeddings", "generate_content", "create_agent",

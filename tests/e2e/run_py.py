@@ -1,0 +1,25 @@
+#!/usr/bin/python3
+"""requests or httpx for test_run.sh: POST a body file to URL with the
+environment's proxy and CA settings, print status and body (a stream as it
+arrives).  usage: run_py.py requests|httpx URL BODY_FILE API_KEY"""
+import sys
+
+lib, url, body_file, key = sys.argv[1:5]
+body = open(body_file, "rb").read()
+headers = {"Content-Type": "application/json", "Authorization": "Bearer " + key}
+out = sys.stdout.buffer
+if lib == "requests":
+    import requests
+    with requests.post(url, data=body, headers=headers, stream=True, timeout=60) as r:
+        out.write(b"status %d\n" % r.status_code)
+        for chunk in r.iter_content(chunk_size=None):
+            out.write(chunk)
+            out.flush()
+else:
+    import httpx
+    with httpx.Client(timeout=60) as c:  # trust_env: proxies and SSL_CERT_FILE
+        with c.stream("POST", url, content=body, headers=headers) as r:
+            out.write(b"status %d\n" % r.status_code)
+            for chunk in r.iter_raw():
+                out.write(chunk)
+                out.flush()

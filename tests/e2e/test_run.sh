@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# `llmops run`: real programs that honour proxy variables (Bun and Deno fetch,
+# a Node program with undici's EnvHttpProxyAgent, Python requests and httpx,
+# curl) call the replay server posing as api.openai.com through the recording
+# proxy. Each program's output and exit status equal those of a run without
+# `llmops run` (direct to the server), and every call is recorded exactly
+# once, by the proxy (the preload-visible ones too), with the vector's fields.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_shim
+start_server tls
+
+NODE_DIR=$LLMOPS_SRC/tests/node
+BUN=$NODE_DIR/node_modules/.bin/bun
+DENO=$NODE_DIR/node_modules/.bin/deno
+DB=$E2E_TMP/db
+KEY=$(random_key)
+DIRECT=https://localhost:$PORT/v1/chat/completions
+VIA=https://api.openai.com/v1/chat/completions
+# The programs trust the test CA (each through its own variable); the proxy
+# sends api.openai.com to the replay server and verifies it with that trust.
+export SSL_CERT_FILE=$CA NODE_EXTRA_CA_CERTS=$CA DENO_CERT=$CA REQUESTS_CA_BUNDLE=$CA \
+  CURL_CA_BUNDLE=$CA
+export LLMOPS_CONNECT_TO=api.openai.com:443:127.0.0.1:$PORT
+export DENO_DIR=$E2E_TMP/deno DENO_NO_UPDATE_CHECK=1 NO_COLOR=1 BUN_INSTALL_CACHE_DIR=$E2E_TMP/bun
+mkdir -p "$E2E_TMP/bodies" "$E2E_TMP/out"
+body() {
+  local f=$E2E_TMP/bodies/$1
+  [[ -f $f ]] || vector_field "$1" request_body >"$f"
+  printf '%s' "$f"
+}
+
+calls=()
+# run_pair NAME VECTOR cmd... (the URL is appended): without llmops run,
+# straight to the server, then under llmops run through the proxy.
+run_pair() {
+  local name=$1 v=$2 o=$E2E_TMP/out/$1 rc1=0 rc2=0
+  shift 2
+  "$@" "$DIRECT" "$(body "$v")" "$KEY" >"$o.plain" 2>"$o.plain.err" || rc1=$?
+  "$LLMOPS_CLI" run --db "$DB" -- "$@" "$VIA" "$(body "$v")" "$KEY" >"$o.run" 2>"$o.run.err" ||
+    rc2=$?
+  if ! cmp -s "$o.plain" "$o.run"; then
+    diff "$o.plain" "$o.run" | head -10 >&2 || true
+    cat "$o.run.err" >&2
+    fail "$name: output differs under llmops run"
+  fi
+  [[ $rc1 == "$rc2" ]] || fail "$name: exit status $rc1 without llmops run, $rc2 with it"
+  [[ $rc1 == 0 ]] || { cat "$o.plain.err" >&2; fail "$name: exited $rc1"; }
+  grep -q 'status 200$' "$o.plain" || fail "$name: no 200 status: $(head -1 "$o.plain")"
+  calls+=("$v")
+  log "$name: output and status identical"
+}
+
+for v in openai_chat_nostream_1 openai_chat_stream_2; do
+  run_pair "curl_$v" "$v" bash "$E2E_DIR/run_curl.sh"
+  run_pair "requests_$v" "$v" "$PY" "$E2E_DIR/run_py.py" requests
+  run_pair "httpx_$v" "$v" "$PY" "$E2E_DIR/run_py.py" httpx
+  run_pair "undici_$v" "$v" node "$NODE_DIR/undici_env_proxy.mjs"
+  if [[ -x $BUN ]] && "$BUN" --version >/dev/null 2>&1; then
+    run_pair "bun_$v" "$v" "$BUN" "$E2E_DIR/run_fetch.mjs"
+  else
+    fail "bun from tests/node is not installed (scripts/node-deps)"
+  fi
+  if [[ -x $DENO ]] && "$DENO" --version >/dev/null 2>&1; then
+    run_pair "deno_$v" "$v" "$DENO" run -A --no-lock "$E2E_DIR/run_fetch.mjs"
+  else
+    fail "deno from tests/node is not installed (scripts/node-deps)"
+  fi
+done
+
+[[ -d $DB ]] || fail "no store created at $DB"
+export_ndjson "$DB" >"$E2E_TMP/export.ndjson" || fail "llmops export failed"
+"$PY" "$E2E_DIR/check_records.py" "$E2E_TMP/export.ndjson" --corpus "$CORPUS" \
+  --secret "$KEY" "${calls[@]}"
+"$PY" - "$E2E_TMP/export.ndjson" <<'PYEOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+bad = [r for r in recs if r["capture"] != "proxy" or r["server_address"] != "api.openai.com"]
+for r in bad:
+    print("not a proxy record: capture=%s server_address=%s exe=%s" % (
+        r["capture"], r["server_address"], r["exe"]), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PYEOF
