@@ -577,7 +577,10 @@ static void do_connect(struct pconn *c, const char *target)
         return;
     }
     if (rc != 1) {
-        /* an LLM host on a TLS tunnel, and the client does not speak TLS */
+        /* an LLM host on a TLS tunnel, and the client does not speak TLS:
+         * take its bytes first, so that closing does not reset the answer */
+        while (recv(c->c.fd, c->head, HEAD_MAX, 0) > 0)
+            ;
         say(c, 400, "Bad Request", "expected TLS to %s", c->name);
         return;
     }
@@ -711,7 +714,9 @@ static int read_head(struct pconn *c, struct head_ctx *hc)
         }
         c->hlen += (size_t)n;
         c->head[c->hlen] = '\0';
-        end = strstr(c->head, "\r\n\r\n");
+        if (c->head[0] < 'A' || c->head[0] > 'Z')
+            return LLM_EPARSE; /* not a request line: TLS to a proxy URL that says http */
+        end = memmem(c->head, c->hlen, "\r\n\r\n", 4);
     }
     size_t hl = (size_t)(end + 4 - c->head);
     llm_h1_init(&h1, 1, &head_cb, hc);
