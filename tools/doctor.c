@@ -129,7 +129,8 @@ static int inspect(const char *path, struct elf_facts *f)
         if (sh[i].sh_type == SHT_DYNAMIC && sh[i].sh_link < eh->e_shnum) {
             const Elf64_Shdr *str = &sh[sh[i].sh_link];
             for (size_t k = 0; sh[i].sh_entsize && k < sh[i].sh_size / sh[i].sh_entsize; k++) {
-                const Elf64_Dyn *d = (const Elf64_Dyn *)(m + sh[i].sh_offset + k * sh[i].sh_entsize);
+                const Elf64_Dyn *d =
+                    (const Elf64_Dyn *)(m + sh[i].sh_offset + k * sh[i].sh_entsize);
                 if (d->d_tag == DT_NEEDED && f->nneeded < MAX_NEEDED &&
                     d->d_un.d_val < str->sh_size)
                     snprintf(f->needed[f->nneeded++], sizeof(f->needed[0]), "%s",
@@ -138,8 +139,7 @@ static int inspect(const char *path, struct elf_facts *f)
         }
         if ((sh[i].sh_type == SHT_DYNSYM || sh[i].sh_type == SHT_SYMTAB) &&
             sh[i].sh_link < eh->e_shnum && !f->defines_ssl)
-            f->defines_ssl = defines(m, (size_t)st.st_size, &sh[i], &sh[sh[i].sh_link],
-                                     "SSL_read");
+            f->defines_ssl = defines(m, (size_t)st.st_size, &sh[i], &sh[sh[i].sh_link], "SSL_read");
     }
     f->embeds_boringssl = memmem(m, (size_t)st.st_size, "BoringSSL", 9) != NULL;
     f->embeds_rustls = memmem(m, (size_t)st.st_size, "rustls", 6) != NULL;
@@ -192,6 +192,15 @@ static int python_ssl_module(const char *exe, char *out, size_t n)
     return rc;
 }
 
+/* What the hooks cannot see, a proxy can, when the program honours the
+ * proxy variables (Bun, Deno, Go, Rust and most agent CLIs do). */
+static void suggest_run(const char *path)
+{
+    printf("suggest: llmops run -- %s  (records its HTTPS calls through a local proxy, "
+           "for programs that honour HTTPS_PROXY)\n",
+           path);
+}
+
 int llm_doctor_run(const char *program)
 {
     char path[PATH_MAX], lib[PATH_MAX], first[256] = "";
@@ -239,6 +248,7 @@ int llm_doctor_run(const char *program)
     if (!f.interp[0]) {
         printf("  statically linked: LD_PRELOAD is ignored\n");
         printf("verdict: not observable (use a dynamically linked build, or llmops record)\n");
+        suggest_run(path);
         return 1;
     }
     printf("  dynamically linked (%s)\n", f.interp);
@@ -280,5 +290,7 @@ int llm_doctor_run(const char *program)
               "recorded once as not_observable; plain HTTP observable through the socket hooks";
     }
     printf("verdict: %s\n", how);
+    if (!observable)
+        suggest_run(path);
     return observable ? 0 : 1;
 }
