@@ -5,6 +5,7 @@
 # proxy. Each program's output and exit status equal those of a run without
 # `llmops run` (direct to the server), and every call is recorded exactly
 # once, by the proxy (the preload-visible ones too), with the vector's fields.
+# Then HTTP/2 end to end (curl --http2 and Deno against the HTTP/2 server).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_shim
@@ -80,4 +81,40 @@ for r in bad:
     print("not a proxy record: capture=%s server_address=%s exe=%s" % (
         r["capture"], r["server_address"], r["exe"]), file=sys.stderr)
 sys.exit(1 if bad else 0)
+PYEOF
+
+# HTTP/2 end to end: curl --http2 and Deno (which offers h2) against the
+# HTTP/2 replay server; the proxy gives the client the ALPN the server chose.
+start_h2 tls
+DB=$E2E_TMP/db_h2
+calls=()
+DIRECT=https://localhost:$PORT/v1/chat/completions
+export LLMOPS_CONNECT_TO=api.openai.com:443:127.0.0.1:$PORT
+for v in openai_chat_nostream_1 openai_chat_stream_2; do
+  RUN_CURL_HTTP2=1 run_pair "curl_h2_$v" "$v" bash "$E2E_DIR/run_curl.sh"
+  grep -qx 'http 2' "$E2E_TMP/out/curl_h2_$v.run" || fail "curl_h2_$v: not HTTP/2 through the proxy"
+  run_pair "deno_h2_$v" "$v" "$DENO" run -A --no-lock "$E2E_DIR/run_fetch.mjs"
+done
+
+export_ndjson "$DB" >"$E2E_TMP/export_h2.ndjson" || fail "llmops export failed"
+# checked as the HTTP/1.1 ones, except http_version: "2" here
+"$PY" - "$E2E_TMP/export_h2.ndjson" "$CORPUS" "$KEY" "$E2E_DIR" "${calls[@]}" <<'PYEOF'
+import json, os, sys
+export, corpus, key, e2e, *calls = sys.argv[1:]
+sys.path.insert(0, e2e)
+import corpus_expect as ce
+recs = sorted((json.loads(l) for l in open(export)), key=lambda r: r["timestamp"])
+problems = ["the API key is in the export"] if ce.scan_secrets([export], [key]) else []
+if len(recs) != len(calls):
+    problems.append("%d records for %d calls" % (len(recs), len(calls)))
+for i, (rec, name) in enumerate(zip(recs, calls)):
+    vec = json.load(open(os.path.join(corpus, name + ".json")))
+    if rec["http_version"] != "2" or rec["capture"] != "proxy":
+        problems.append("record #%d: http_version %r capture %r" % (i, rec["http_version"], rec["capture"]))
+    problems += ["record #%d (%s): %s" % (i, name, p)
+                 for p in ce.check_record(dict(rec, http_version="1.1"), name, vec)]
+for p in problems:
+    print("  " + p, file=sys.stderr)
+print("HTTP/2 records: %d%s" % (len(recs), "" if problems else " OK"), file=sys.stderr)
+sys.exit(1 if problems else 0)
 PYEOF
