@@ -61,6 +61,35 @@ grep -q 'DNS:api.openai.com' "$E2E_TMP/nc" && grep -q 'Excluded' "$E2E_TMP/nc" |
 [[ ! -e $DB/run-* ]] 2>/dev/null || fail "the run's bundle was left behind"
 log "LLM host intercepted by a name-constrained CA (key 0600)"
 
+# --- the upstream is verified with the trust the program had: without the
+# test CA, the interception fails the client's handshake and records nothing
+rc=0
+before=$(records)
+SSL_CERT_FILE=/nonexistent "${RUN[@]}" curl -sS -o /dev/null \
+  https://api.openai.com/v1/chat/completions 2>"$E2E_TMP/verify.err" || rc=$?
+[[ $rc == 35 ]] || fail "untrusted upstream: curl exited $rc: $(cat "$E2E_TMP/verify.err")"
+[[ $(records) == "$before" ]] || fail "a call to an untrusted upstream was recorded"
+log "upstream verified: an untrusted server fails the client's handshake"
+
+# --- plain http:// through HTTP_PROXY: forwarded and recorded
+TLS_PORT=$PORT
+start_server plain
+o=$E2E_TMP/plain
+curl -sS -H 'Content-Type: application/json' --data-binary @"$E2E_TMP/stream.json" \
+  "http://127.0.0.1:$PORT/v1/chat/completions" >"$o.direct"
+LLMOPS_CONNECT_TO=api.openai.com:80:127.0.0.1:$PORT "${RUN[@]}" curl -sS \
+  -H 'Content-Type: application/json' --data-binary @"$E2E_TMP/stream.json" \
+  http://api.openai.com/v1/chat/completions >"$o.via"
+cmp -s "$o.direct" "$o.via" && [[ -s $o.via ]] || fail "plain http output differs through the proxy"
+export_ndjson "$DB" | "$PY" -c 'import json, sys
+r = [json.loads(l) for l in sys.stdin][-1]
+ok = r["capture"] == "proxy" and r["status"] == "ok" and r["server_address"] == "api.openai.com" \
+    and r["stream"] and r["output_tokens"]
+sys.exit(0 if ok else "plain http record: %s %s %s" % (r["capture"], r["status"], r["server_address"]))'
+[[ $(records) == $((before + 1)) ]] || fail "plain http: $(($(records) - before)) records, want 1"
+PORT=$TLS_PORT
+log "plain http:// forwarded and recorded once"
+
 # --- failures answer cleanly
 rc=0
 LLMOPS_CONNECT_TO=api.openai.com:443:127.0.0.1:1 "${RUN[@]}" curl -sS -o /dev/null \
