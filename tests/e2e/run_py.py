@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""requests or httpx for test_run.sh: POST a body file to URL with the
-environment's proxy and CA settings, print status and body (a stream as it
-arrives).  usage: run_py.py requests|httpx URL BODY_FILE API_KEY"""
+"""requests, httpx or httpx's AsyncClient (asyncio: TLS over a memory BIO)
+for test_run.sh: POST a body file to URL with the environment's proxy and CA
+settings, print status and body (a stream as it arrives).
+usage: run_py.py requests|httpx|httpx_async URL BODY_FILE API_KEY"""
 import sys
 
 lib, url, body_file, key = sys.argv[1:5]
@@ -15,6 +16,20 @@ if lib == "requests":
         for chunk in r.iter_content(chunk_size=None):
             out.write(chunk)
             out.flush()
+elif lib == "httpx_async":
+    import asyncio
+
+    import httpx
+
+    async def main():
+        async with httpx.AsyncClient(timeout=60) as c:
+            async with c.stream("POST", url, content=body, headers=headers) as r:
+                out.write(b"status %d\n" % r.status_code)
+                async for chunk in r.aiter_raw():
+                    out.write(chunk)
+                    out.flush()
+
+    asyncio.run(main())
 else:
     import httpx
     with httpx.Client(timeout=60) as c:  # trust_env: proxies and SSL_CERT_FILE

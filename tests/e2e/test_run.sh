@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `llmops run`: real programs that honour proxy variables (Bun and Deno fetch,
-# a Node program with undici's EnvHttpProxyAgent, Python requests and httpx,
+# a Node program with undici's EnvHttpProxyAgent, Python requests and httpx
+# (sync and asyncio),
 # curl) call the replay server posing as api.openai.com through the recording
 # proxy. Each program's output and exit status equal those of a run without
 # `llmops run` (direct to the server), and every call is recorded exactly
@@ -56,6 +57,9 @@ for v in openai_chat_nostream_1 openai_chat_stream_2; do
   run_pair "curl_$v" "$v" bash "$E2E_DIR/run_curl.sh"
   run_pair "requests_$v" "$v" "$PY" "$E2E_DIR/run_py.py" requests
   run_pair "httpx_$v" "$v" "$PY" "$E2E_DIR/run_py.py" httpx
+  # asyncio's TLS runs over a memory BIO: the shim sees its SSL* with no
+  # socket, and must still leave it to the proxy (one record)
+  run_pair "httpx_async_$v" "$v" "$PY" "$E2E_DIR/run_py.py" httpx_async
   run_pair "undici_$v" "$v" node "$NODE_DIR/undici_env_proxy.mjs"
   if [[ -x $BUN ]] && "$BUN" --version >/dev/null 2>&1; then
     run_pair "bun_$v" "$v" "$BUN" "$E2E_DIR/run_fetch.mjs"
