@@ -395,6 +395,8 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg)
 
     (void)arg;
     *alert = SSL_AD_INTERNAL_ERROR;
+    if (c->u.ssl)
+        return SSL_CLIENT_HELLO_SUCCESS; /* the second hello after a HelloRetryRequest */
     if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &ext,
                                   &len) &&
         len > 2) {
@@ -496,7 +498,8 @@ static int peek_hello(struct pconn *c, char *sni, size_t n)
 
     sni[0] = '\0';
     for (;;) {
-        int r = poll(pf, 3, (int)((until - llm_mono_ns()) / 1000000));
+        int64_t left = (until - llm_mono_ns()) / 1000000;
+        int r = poll(pf, 3, left > 0 ? (int)left : 0);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0 || pf[2].revents)
@@ -513,8 +516,7 @@ static int peek_hello(struct pconn *c, char *sni, size_t n)
             return 1;
         /* the rest of the ClientHello is on its way */
         pf[1].fd = -1;
-        if (wait_fd(c->p, c->c.fd, POLLIN, 50) == -ECANCELED)
-            return -ECANCELED;
+        poll(NULL, 0, 5);
     }
 }
 
