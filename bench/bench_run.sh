@@ -41,17 +41,20 @@ unset HTTPS_PROXY https_proxy HTTP_PROXY http_proxy ALL_PROXY all_proxy
 
 have_mitm=0
 if command -v mitmdump >/dev/null; then
-  mitmdump --mode regular --listen-host 127.0.0.1 --listen-port 0 --set confdir="$TMP/mitm" \
-    --set stream_large_bodies=1 --set ssl_verify_upstream_trusted_ca="$TMP/certs/ca.pem" \
-    -q >"$TMP/mitm.log" 2>&1 &
+  MITM_PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mitmdump --mode regular --listen-host 127.0.0.1 --listen-port "$MITM_PORT" \
+    --set confdir="$TMP/mitm" --set stream_large_bodies=1 \
+    --set ssl_verify_upstream_trusted_ca="$TMP/certs/ca.pem" -q >"$TMP/mitm.log" 2>&1 &
   PIDS+=($!)
   MITM_PID=$!
   for ((i = 0; i < 100; i++)); do
-    MITM_PORT=$(ss -ltnpH 2>/dev/null | awk -v p="pid=$MITM_PID," '$0 ~ p { n = split($4, a, ":"); print a[n]; exit }')
-    [[ -n $MITM_PORT && -s $TMP/mitm/mitmproxy-ca-cert.pem ]] && break
+    if [[ -s $TMP/mitm/mitmproxy-ca-cert.pem ]] && (: </dev/tcp/127.0.0.1/"$MITM_PORT") 2>/dev/null; then
+      have_mitm=1
+      break
+    fi
     sleep 0.1
   done
-  [[ -n $MITM_PORT ]] && have_mitm=1 || log "mitmdump did not start; its column is empty"
+  ((have_mitm)) || log "mitmdump did not start; its column is empty"
 fi
 
 # one MODE CALLS [--delay-ms N]: one run, prints the client's line

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Client of bench_run.sh: N streamed chat completions on one keep-alive TLS
 connection, direct or through the forward proxy in HTTPS_PROXY (a CONNECT
-tunnel). Prints "calls=N wall_ms_per_call=X ttfb_ms=Y proxy_cpu_ms=Z":
+tunnel), after one untimed warm-up call. Prints "calls=N wall_ms_per_call=X ttfb_ms=Y proxy_cpu_ms=Z":
 ttfb is the median time from sending a request to its first body byte;
 proxy_cpu is the parent process's utime+stime over the run when --parent-cpu
 (the client then runs under `llmops run`, whose proxy is its parent).
@@ -38,18 +38,26 @@ headers = {"Content-Type": "application/json", "Authorization": "Bearer sk-bench
 if delay:
     headers["X-Test-Delay-Ms"] = delay
 ttfb = []
-c0 = cpu_ms(os.getppid()) if parent_cpu else 0.0
-t0 = time.perf_counter()
-for _ in range(calls):
+
+
+def one():
     s = time.perf_counter()
     conn.request("POST", "/v1/chat/completions", body=body, headers=headers)
     r = conn.getresponse()
     first = r.read1(65536)
-    ttfb.append((time.perf_counter() - s) * 1000)
+    t = (time.perf_counter() - s) * 1000
     while first:
         first = r.read1(65536)
     if r.status != 200:
         sys.exit("status %d" % r.status)
+    return t
+
+
+one()  # warm-up: connection, tunnel, handshakes (and the proxy's first interception)
+c0 = cpu_ms(os.getppid()) if parent_cpu else 0.0
+t0 = time.perf_counter()
+for _ in range(calls):
+    ttfb.append(one())
 wall = (time.perf_counter() - t0) * 1000
 c1 = cpu_ms(os.getppid()) if parent_cpu else 0.0
 print("calls=%d wall_ms_per_call=%.3f ttfb_ms=%.3f proxy_cpu_ms=%.3f" % (
