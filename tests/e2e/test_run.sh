@@ -94,7 +94,7 @@ DB=$E2E_TMP/db_h2
 calls=()
 DIRECT=https://localhost:$PORT/v1/chat/completions
 export LLMOPS_CONNECT_TO=api.openai.com:443:127.0.0.1:$PORT
-for v in openai_chat_nostream_1 openai_chat_stream_2; do
+for v in openai_chat_stream_2; do
   RUN_CURL_HTTP2=1 run_pair "curl_h2_$v" "$v" bash "$E2E_DIR/run_curl.sh"
   grep -qx 'http 2' "$E2E_TMP/out/curl_h2_$v.run" || fail "curl_h2_$v: not HTTP/2 through the proxy"
   run_pair "deno_h2_$v" "$v" "$DENO" run -A --no-lock "$E2E_DIR/run_fetch.mjs"
