@@ -128,6 +128,7 @@ struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h, const struct 
                         info->capture == LLM_CAPTURE_LIBCURL          ? "libcurl"
                         : info->capture == LLM_CAPTURE_SOCKET         ? "socket"
                         : info->capture == LLM_CAPTURE_OPENSSL_INLINE ? "openssl_inline"
+                        : info->capture == LLM_CAPTURE_PROXY          ? "proxy"
                                                                       : "openssl");
     if (llm_attrib_from_head(r, h)) /* X-LLMOps-* headers: this call's own attribution */
         x->call.truncated = 1;

@@ -104,3 +104,11 @@ const char *llm_provider_for_host(const char *host, size_t n)
             return builtin[i].provider;
     return NULL;
 }
+
+const char *llm_providers_host_at(size_t i)
+{
+    if (i < (size_t)nuser)
+        return user[i].host;
+    i -= (size_t)nuser;
+    return i < sizeof(builtin) / sizeof(builtin[0]) ? builtin[i].host : NULL;
+}

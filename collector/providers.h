@@ -15,4 +15,8 @@ int llm_providers_configure(const char *spec);
  * name without port, or NULL when the host is not a known LLM endpoint. */
 const char *llm_provider_for_host(const char *host, size_t len);
 
+/* The host patterns known (LLMOPS_HOSTS first, then the built-in table):
+ * the i-th, or NULL past the last. */
+const char *llm_providers_host_at(size_t i);
+
 #endif

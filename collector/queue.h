@@ -23,6 +23,7 @@ enum llm_msg_kind {
 #define LLM_CAPTURE_LIBCURL 2
 #define LLM_CAPTURE_SOCKET 3
 #define LLM_CAPTURE_OPENSSL_INLINE 4 /* an executable's own OpenSSL, through inline hooks */
+#define LLM_CAPTURE_PROXY 5 /* llmops run's recording proxy (tools/proxy.c) */
 
 struct llm_open_info {
     int capture; /* LLM_CAPTURE_* */

@@ -16,6 +16,7 @@
  * parent's entries rather than freeing them. */
 #include "tap.h"
 #include "classify.h"
+#include "tap_proxy.h"
 #include "providers.h"
 #include "tlshello.h"
 #include "err.h"
@@ -201,6 +202,8 @@ static int classify(struct tap_conn *c, llm_tap_describe_fn describe, uintptr_t 
             sni_add(&ssl_seen, c->info.sni);
             pthread_mutex_unlock(&sni_mu);
         }
+        if (llm_tap_proxy_owns(c->capture, &c->info, c->head, c->hlen))
+            return LLM_CLASS_OTHER; /* under llmops run, the proxy records it */
     }
     if (c->capture == LLM_CAPTURE_SOCKET && c->hlen && (unsigned char)c->head[0] == 0x16) {
         char sni[256];
@@ -435,6 +438,7 @@ void llm_tap_atfork_child(void)
         pthread_mutex_init(&stripes[i], NULL);
     pthread_mutex_init(&start_mu, NULL);
     pthread_mutex_init(&sni_mu, NULL);
+    llm_tap_proxy_atfork_child();
     memset(&ssl_seen, 0, sizeof(ssl_seen));
     memset(&reported, 0, sizeof(reported));
     llm_queue_reset(&queue);

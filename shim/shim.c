@@ -16,6 +16,7 @@
 #include "log.h"
 #include "providers.h"
 #include "tap.h"
+#include "tap_proxy.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -169,6 +170,7 @@ static void init(void)
     cfg.start = start_core;
     cfg.load_h2peek = load_h2peek;
     llm_tap_init(&cfg);
+    llm_tap_proxy_configure(getenv("LLMOPS_PROXY")); /* set by llmops run */
     if (pthread_atfork(NULL, NULL, atfork_child) || atexit(at_exit)) {
         llm_log("pthread_atfork/atexit failed; staying pass-through");
         llm_shim_off = 1;

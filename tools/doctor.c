@@ -273,6 +273,15 @@ static int python_ssl_module(const char *exe, char *out, size_t n)
     return rc;
 }
 
+/* What the hooks cannot see, a proxy can, when the program honours the
+ * proxy variables (Bun, Deno, Go, Rust and most agent CLIs do). */
+static void suggest_run(const char *path)
+{
+    printf("suggest: llmops run -- %s  (records its HTTPS calls through a local proxy, "
+           "for programs that honour HTTPS_PROXY)\n",
+           path);
+}
+
 int llm_doctor_run(const char *program)
 {
     char path[PATH_MAX], lib[PATH_MAX], first[256] = "";
@@ -320,6 +329,7 @@ int llm_doctor_run(const char *program)
     if (!f.interp[0]) {
         printf("  statically linked: LD_PRELOAD is ignored\n");
         printf("verdict: not observable (use a dynamically linked build, or llmops record)\n");
+        suggest_run(path);
         return 1;
     }
     printf("  dynamically linked (%s)\n", f.interp);
@@ -372,5 +382,7 @@ int llm_doctor_run(const char *program)
               "recorded once as not_observable; plain HTTP observable through the socket hooks";
     }
     printf("verdict: %s\n", how);
+    if (!observable)
+        suggest_run(path);
     return observable ? 0 : 1;
 }

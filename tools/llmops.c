@@ -11,6 +11,7 @@
 #include "progress.h"
 #include "record.h"
 #include "record_cmd.h"
+#include "run.h"
 #include "util.h"
 
 #include <errno.h>
@@ -41,6 +42,7 @@ static const char usage_main[] =
     "  create-tables  create or migrate the llm_operations table in a database\n"
     "  sync           ship to PostgreSQL what it does not have yet (for fleets)\n"
     "  doctor         say whether a program's LLM calls can be observed\n"
+    "  run            run a command under the shim and a recording proxy\n"
     "  record         store calls no hook saw, given as JSON on stdin\n"
     "  version        print the version\n"
     "  help           show this help\n"
@@ -421,6 +423,8 @@ int main(int argc, char **argv)
         return run_sync(argc - 1, argv + 1, &o);
     if (!strcmp(cmd, "record"))
         return llm_record_cmd(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run")) /* run.c: CMD under the shim and the recording proxy */
+        return llm_run_cmd(argc - 1, argv + 1);
     if (!strcmp(cmd, "doctor")) {
         if (argc == 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
             fputs(usage_doctor, stdout);

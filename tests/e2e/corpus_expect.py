@@ -82,7 +82,7 @@ completion_args
 response tool_calls request_bytes response_bytes truncated session_id workspace agent_id
 action_id extras pid ppid exe argv hostname
 trace_id parent_span_id trace_state""".split()
-CAPTURES = {"openssl", "openssl_inline", "libcurl", "socket"}  # how the shim saw the call
+CAPTURES = {"openssl", "openssl_inline", "libcurl", "socket", "proxy"}  # how the shim (or llmops run) saw the call
 TS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 # OpenTelemetry gen_ai.operation.name values (image_generation is ours: OTel has none)
 OPERATIONS = {"chat", "text_completion", "embeddings", "generate_content", "create_agent",

@@ -19,6 +19,9 @@ expect() {
 }
 
 expect "curl: via libcurl and OpenSSL" 0 "libcurl.so.4 uses libssl.so" curl
+if "$LLMOPS" doctor curl | grep -q suggest; then
+  fail=$((fail + 1)); echo "not ok - an observable program gets no llmops run suggestion"
+fi
 expect "Debian python3: its ssl module uses libssl" 0 "ssl module .* uses libssl" /usr/bin/python3
 printf '#!/usr/bin/python3\nprint(1)\n' > "$tmp/script.py"; chmod +x "$tmp/script.py"
 expect "a script is judged by its interpreter" 0 "a script run by /usr/bin/python3" "$tmp/script.py"
@@ -43,6 +46,8 @@ cc -O2 -rdynamic -o "$tmp/ownssl2" "$tmp/own2.c"
 expect "own SSL_write/SSL_read too short to patch: refused, not observable" 1 \
   "cannot take them: SSL_write: function shorter than the jump" "$tmp/ownssl2"
 expect "an embedded rustls is reported" 1 "embeds rustls" "$tmp/rustls"
+expect "TLS out of reach: llmops run is suggested" 1 "suggest: llmops run -- $tmp/rustls" "$tmp/rustls"
+expect "static: llmops run is suggested" 1 "suggest: llmops run -- " "$tmp/static"
 expect "no TLS at all: plain HTTP only" 1 "no TLS library linked" /bin/true
 cp /bin/true "$tmp/suid"; chmod u+s "$tmp/suid"
 expect "setuid: LD_PRELOAD ignored" 1 "setuid/setgid" "$tmp/suid"
