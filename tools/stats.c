@@ -74,9 +74,7 @@ static const struct option opts[] = {
 };
 
 struct stats_ctx {
-    struct llm_stats s;
-    size_t *slot; /* hash table of group indexes + 1; 0 is empty */
-    size_t nslot;
+    struct llm_stats_acc a;
     char what[4200]; /* what failed: the database, or the record */
 };
 
@@ -140,7 +138,7 @@ static uint64_t hash(const char *s)
     return h;
 }
 
-static int grow_slots(struct stats_ctx *c)
+static int grow_slots(struct llm_stats_acc *c)
 {
     size_t n = c->nslot ? c->nslot * 2 : 64;
     size_t *slot = calloc(n, sizeof(*slot));
@@ -159,7 +157,7 @@ static int grow_slots(struct stats_ctx *c)
     return 0;
 }
 
-static struct llm_stats_group *new_group(struct stats_ctx *c, const char *key,
+static struct llm_stats_group *new_group(struct llm_stats_acc *c, const char *key,
                                          const char *val[LLM_STATS_MAX_BY])
 {
     struct llm_stats_group *g;
@@ -186,30 +184,53 @@ static struct llm_stats_group *new_group(struct stats_ctx *c, const char *key,
     return g;
 }
 
-/* The group of a record: key values joined by US, NUL-free; "\x01" for null. */
-static struct llm_stats_group *find_group(struct stats_ctx *c, json_t *rec)
+/* A key value of rec as text: strings as they are, integers (http_status)
+ * written into buf, the day or hour of a timestamp; NULL when unknown. */
+static const char *key_value(json_t *rec, const char *by, const char *field, char *buf, size_t n)
 {
+    json_t *v = json_object_get(rec, field);
+
+    if (json_is_integer(v)) {
+        snprintf(buf, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf;
+    }
+    if (!json_is_string(v))
+        return NULL;
+    if (!strcmp(by, "day") || !strcmp(by, "hour")) {
+        snprintf(buf, n, "%.*s", by[0] == 'd' ? 10 : 13, json_string_value(v));
+        return buf;
+    }
+    return json_string_value(v);
+}
+
+/* The group of a record: key values joined by US, NUL-free; "\x01" for null.
+ * Past max_groups, a key not seen yet counts in the one "(other)" group. */
+static struct llm_stats_group *find_group(struct llm_stats_acc *c, json_t *rec)
+{
+    static const char *const other[LLM_STATS_MAX_BY] = {"(other)", "(other)", "(other)", "(other)",
+                                                        "(other)", "(other)", "(other)"};
     const char *val[LLM_STATS_MAX_BY];
-    char key[4096], day[11];
+    char key[4096], buf[LLM_STATS_MAX_BY][32];
     size_t off = 0, h;
 
     for (int i = 0; i < c->s.nby; i++) {
-        json_t *v = json_object_get(rec, c->s.field[i]);
-        val[i] = json_is_string(v) ? json_string_value(v) : NULL;
-        if (val[i] && !strcmp(c->s.by[i], "day")) {
-            snprintf(day, sizeof(day), "%.10s", val[i]);
-            val[i] = day;
-        }
+        val[i] = key_value(rec, c->s.by[i], c->s.field[i], buf[i], sizeof(buf[i]));
         off += (size_t)snprintf(key + off, off < sizeof(key) ? sizeof(key) - off : 0, "%s\x1f",
                                 val[i] ? val[i] : "\x01");
     }
     if (off >= sizeof(key))
         key[sizeof(key) - 1] = '\0'; /* absurdly long values: grouped by their head */
-    if ((c->s.n + 1) * 2 > c->nslot && grow_slots(c))
-        return NULL;
-    for (h = hash(key) & (c->nslot - 1); c->slot[h]; h = (h + 1) & (c->nslot - 1)) {
-        if (!strcmp(c->s.g[c->slot[h] - 1].key, key))
-            return &c->s.g[c->slot[h] - 1];
+    for (int pass = 0; pass < 2; pass++) {
+        if ((c->s.n + 1) * 2 > c->nslot && grow_slots(c))
+            return NULL;
+        for (h = hash(key) & (c->nslot - 1); c->slot[h]; h = (h + 1) & (c->nslot - 1)) {
+            if (!strcmp(c->s.g[c->slot[h] - 1].key, key))
+                return &c->s.g[c->slot[h] - 1];
+        }
+        if (!c->max_groups || c->s.n < c->max_groups || pass)
+            break;
+        snprintf(key, sizeof(key), "\x02other"); /* look the overflow group up instead */
+        memcpy(val, other, sizeof(val));
     }
     if (!new_group(c, key, val))
         return NULL;
@@ -280,12 +301,11 @@ static void add_speed(struct llm_stats_group *g, json_t *rec)
     g->speed_s += ms / 1000;
 }
 
-static int add_record(void *arg, const void *key, size_t klen, json_t *rec)
+int llm_stats_add(struct llm_stats_acc *c, json_t *rec)
 {
-    struct stats_ctx *c = arg;
     struct llm_stats_group *g = find_group(c, rec);
     json_t *status = json_object_get(rec, "status"), *v;
-    double usd;
+    double usd, ms;
     int rc = 0;
 
     if (!g)
@@ -312,24 +332,54 @@ static int add_record(void *arg, const void *key, size_t klen, json_t *rec)
     }
     add_speed(g, rec);
     v = json_object_get(rec, "latency_ms");
-    if (!rc && json_is_number(v))
-        rc = push(&g->lat, json_number_value(v));
+    if (json_is_number(v)) {
+        ms = json_number_value(v);
+        g->lat_min = !g->lat_n || ms < g->lat_min ? ms : g->lat_min;
+        g->lat_max = !g->lat_n || ms > g->lat_max ? ms : g->lat_max;
+        g->lat_sum += ms;
+        g->lat_n++;
+        if (!rc && !c->no_samples)
+            rc = push(&g->lat, ms);
+    }
     v = json_object_get(rec, "ttft_ms");
-    if (!rc && json_is_number(v))
+    if (!rc && !c->no_samples && json_is_number(v))
         rc = push(&g->ttft, json_number_value(v));
     return rc;
 }
 
+int llm_stats_acc_by(struct llm_stats_acc *c, const char *name, const char *field)
+{
+    if (c->s.nby == LLM_STATS_MAX_BY)
+        return LLM_EINVAL;
+    c->s.by[c->s.nby] = name;
+    c->s.field[c->s.nby++] = field;
+    return 0;
+}
+
+void llm_stats_acc_free(struct llm_stats_acc *c)
+{
+    llm_stats_free(&c->s);
+    free(c->slot);
+    memset(c, 0, sizeof(*c));
+}
+
+static int add_record(void *arg, const void *key, size_t klen, json_t *rec)
+{
+    struct stats_ctx *c = arg;
+
+    return llm_stats_add(&c->a, rec);
+}
+
 int llm_stats_main(int argc, char **argv)
 {
-    struct stats_ctx c = {.s = {.format = LLM_STATS_TABLE}};
+    struct stats_ctx c = {.a = {.s = {.format = LLM_STATS_TABLE}}};
     struct llm_cmd cmd = {.name = "stats",
                           .usage = usage,
                           .opts = opts,
                           .needs_db = 1,
                           .filters = 1,
                           .opt = own_opt,
-                          .ctx = &c.s};
+                          .ctx = &c.a.s};
     struct llm_cmd_args a;
     struct llm_store *st;
     int rc = llm_cmd_parse(&cmd, argc, argv, &a);
@@ -337,8 +387,8 @@ int llm_stats_main(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
-    if (!c.s.nby)
-        parse_by(&c.s, "provider,model", why, sizeof(why));
+    if (!c.a.s.nby)
+        parse_by(&c.a.s, "provider,model", why, sizeof(why));
     if (llm_cost_load(0))
         return LLM_EXIT_RUNTIME;
     if (llm_cli_open(a.db, &st))
@@ -347,10 +397,9 @@ int llm_stats_main(int argc, char **argv)
     rc = llm_filter_scan(st, &a.filter, add_record, &c, c.what, sizeof(c.what));
     if (rc)
         llm_cli_error(rc, "%s", c.what);
-    else if ((rc = llm_stats_print(&c.s, stdout)))
+    else if ((rc = llm_stats_print(&c.a.s, stdout)))
         llm_cli_error(rc, "write standard output");
-    llm_stats_free(&c.s);
-    free(c.slot);
+    llm_stats_acc_free(&c.a);
     llm_store_close(st);
     return rc ? LLM_EXIT_RUNTIME : 0;
 }
