@@ -210,7 +210,7 @@ static struct llm_stats_group *find_group(struct llm_stats_acc *c, json_t *rec)
     static const char *const other[LLM_STATS_MAX_BY] = {"(other)", "(other)", "(other)", "(other)",
                                                         "(other)", "(other)", "(other)"};
     const char *val[LLM_STATS_MAX_BY];
-    char key[4096], buf[LLM_STATS_MAX_BY][32];
+    char key[4096] = "", buf[LLM_STATS_MAX_BY][32];
     size_t off = 0, h;
 
     for (int i = 0; i < c->s.nby; i++) {
@@ -321,6 +321,7 @@ int llm_stats_add(struct llm_stats_acc *c, json_t *rec)
     switch (llm_cost_of(rec, &usd)) {
     case LLM_COST_OK:
         g->cost += usd;
+        g->cost_max = !g->priced || usd > g->cost_max ? usd : g->cost_max;
         g->priced++;
         break;
     case LLM_COST_NO_PRICE:

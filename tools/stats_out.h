@@ -24,6 +24,7 @@ struct llm_stats_group {
     uint64_t calls, errors, priced, unpriced;
     int64_t tokens[LLM_STATS_NTOK];
     double cost;                  /* over the priced calls */
+    double cost_max;              /* the dearest priced call */
     double speed_tokens, speed_s; /* output tokens and generation seconds */
     struct llm_stats_vec lat, ttft;
     uint64_t lat_n; /* calls with a known latency_ms, and its sum, min, max */
