@@ -132,6 +132,7 @@ static void note_time(struct agg *a, json_t *rec)
 static int visit(void *arg, const void *key, size_t klen, struct llm_rjson *rj)
 {
     struct agg *a = arg;
+    struct llm_stats_call k;
     json_t *lat;
     int rc = 0, b;
 
@@ -141,8 +142,9 @@ static int visit(void *arg, const void *key, size_t klen, struct llm_rjson *rj)
     if (!a->summary)
         return 0;
     note_time(a, rj->rec);
+    llm_stats_call_of(rj->rec, &k);
     for (size_t d = 0; d < NDIMS && !rc; d++)
-        rc = llm_stats_add(&a->acc[d], rj->rec);
+        rc = llm_stats_add_call(&a->acc[d], rj->rec, &k);
     lat = json_object_get(rj->rec, "latency_ms");
     if (json_is_number(lat)) {
         for (b = 0; b < NHIST - 1 && json_number_value(lat) > hist_edges[b]; b++)
@@ -350,6 +352,7 @@ int llm_dash_summary(struct llm_store *s, const struct llm_filter *f, size_t off
 
     for (size_t d = 0; d < NDIMS && !rc; d++) {
         a.acc[d].no_samples = !dims[d].samples;
+        a.acc[d].no_names = d > 0;
         a.acc[d].max_groups = d ? MAX_GROUPS : 0;
         for (int k = 0; k < 2 && dims[d].by[k] && !rc; k++)
             rc = llm_stats_acc_by(&a.acc[d], dims[d].by[k], dims[d].field[k]);

@@ -197,7 +197,9 @@ static const char *key_value(json_t *rec, const char *by, const char *field, cha
     if (!json_is_string(v))
         return NULL;
     if (!strcmp(by, "day") || !strcmp(by, "hour")) {
-        snprintf(buf, n, "%.*s", by[0] == 'd' ? 10 : 13, json_string_value(v));
+        size_t len = strnlen(json_string_value(v), by[0] == 'd' ? 10 : 13);
+        memcpy(buf, json_string_value(v), len < n ? len : n - 1);
+        buf[len < n ? len : n - 1] = '\0';
         return buf;
     }
     return json_string_value(v);
@@ -215,11 +217,15 @@ static struct llm_stats_group *find_group(struct llm_stats_acc *c, json_t *rec)
 
     for (int i = 0; i < c->s.nby; i++) {
         val[i] = key_value(rec, c->s.by[i], c->s.field[i], buf[i], sizeof(buf[i]));
-        off += (size_t)snprintf(key + off, off < sizeof(key) ? sizeof(key) - off : 0, "%s\x1f",
-                                val[i] ? val[i] : "\x01");
+        const char *v = val[i] ? val[i] : "\x01";
+        size_t len = strlen(v);
+        if (off + len + 2 > sizeof(key)) /* absurdly long values: grouped by their head */
+            len = sizeof(key) - 2 - off;
+        memcpy(key + off, v, len);
+        off += len;
+        key[off++] = '\x1f';
+        key[off] = '\0';
     }
-    if (off >= sizeof(key))
-        key[sizeof(key) - 1] = '\0'; /* absurdly long values: grouped by their head */
     for (int pass = 0; pass < 2; pass++) {
         if ((c->s.n + 1) * 2 > c->nslot && grow_slots(c))
             return NULL;
@@ -283,69 +289,80 @@ static const char *const tok_fields[LLM_STATS_NTOK] = {
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
 };
 
-/* Output speed: tokens over the time spent producing them. */
-static void add_speed(struct llm_stats_group *g, json_t *rec)
+void llm_stats_call_of(json_t *rec, struct llm_stats_call *k)
 {
-    json_t *out = json_object_get(rec, "output_tokens"), *lat = json_object_get(rec, "latency_ms");
-    json_t *ttft = json_object_get(rec, "ttft_ms");
-    double ms;
+    json_t *status = json_object_get(rec, "status"), *v;
+    json_t *lat = json_object_get(rec, "latency_ms"), *ttft = json_object_get(rec, "ttft_ms");
 
-    if (!json_is_integer(out) || !json_is_number(lat))
-        return;
-    ms = json_number_value(lat);
-    if (json_is_true(json_object_get(rec, "stream")) && json_is_number(ttft))
-        ms -= json_number_value(ttft);
-    if (ms <= 0)
-        return;
-    g->speed_tokens += (double)json_integer_value(out);
-    g->speed_s += ms / 1000;
+    memset(k, 0, sizeof(*k));
+    k->ok = json_is_string(status) && !strcmp(json_string_value(status), "ok");
+    for (int i = 0; i < LLM_STATS_NTOK; i++) {
+        v = json_object_get(rec, tok_fields[i]);
+        if (json_is_integer(v))
+            k->tok[i] = json_integer_value(v);
+    }
+    k->cost = (int)llm_cost_of(rec, &k->usd);
+    if ((k->has_lat = json_is_number(lat)))
+        k->lat = json_number_value(lat);
+    if ((k->has_ttft = json_is_number(ttft)))
+        k->ttft = json_number_value(ttft);
+    /* output speed: tokens over the time spent producing them */
+    v = json_object_get(rec, "output_tokens");
+    if (json_is_integer(v) && k->has_lat) {
+        double ms = k->lat;
+        if (json_is_true(json_object_get(rec, "stream")) && k->has_ttft)
+            ms -= k->ttft;
+        if (ms > 0) {
+            k->has_speed = 1;
+            k->speed_tokens = (double)json_integer_value(v);
+            k->speed_s = ms / 1000;
+        }
+    }
 }
 
-int llm_stats_add(struct llm_stats_acc *c, json_t *rec)
+int llm_stats_add_call(struct llm_stats_acc *c, json_t *rec, const struct llm_stats_call *k)
 {
     struct llm_stats_group *g = find_group(c, rec);
-    json_t *status = json_object_get(rec, "status"), *v;
-    double usd, ms;
     int rc = 0;
 
     if (!g)
         return LLM_ENOMEM;
     g->calls++;
-    if (!json_is_string(status) || strcmp(json_string_value(status), "ok"))
-        g->errors++;
-    for (int i = 0; i < LLM_STATS_NTOK; i++) {
-        v = json_object_get(rec, tok_fields[i]);
-        if (json_is_integer(v))
-            g->tokens[i] += json_integer_value(v);
-    }
-    switch (llm_cost_of(rec, &usd)) {
-    case LLM_COST_OK:
-        g->cost += usd;
-        g->cost_max = !g->priced || usd > g->cost_max ? usd : g->cost_max;
+    g->errors += !k->ok;
+    for (int i = 0; i < LLM_STATS_NTOK; i++)
+        g->tokens[i] += k->tok[i];
+    if (k->cost == LLM_COST_OK) {
+        g->cost += k->usd;
+        g->cost_max = !g->priced || k->usd > g->cost_max ? k->usd : g->cost_max;
         g->priced++;
-        break;
-    case LLM_COST_NO_PRICE:
+    } else if (k->cost == LLM_COST_NO_PRICE) {
         g->unpriced++;
-        rc = add_unpriced(&c->s, rec);
-        break;
-    default:
-        break;
+        if (!c->no_names)
+            rc = add_unpriced(&c->s, rec);
     }
-    add_speed(g, rec);
-    v = json_object_get(rec, "latency_ms");
-    if (json_is_number(v)) {
-        ms = json_number_value(v);
-        g->lat_min = !g->lat_n || ms < g->lat_min ? ms : g->lat_min;
-        g->lat_max = !g->lat_n || ms > g->lat_max ? ms : g->lat_max;
-        g->lat_sum += ms;
+    if (k->has_speed) {
+        g->speed_tokens += k->speed_tokens;
+        g->speed_s += k->speed_s;
+    }
+    if (k->has_lat) {
+        g->lat_min = !g->lat_n || k->lat < g->lat_min ? k->lat : g->lat_min;
+        g->lat_max = !g->lat_n || k->lat > g->lat_max ? k->lat : g->lat_max;
+        g->lat_sum += k->lat;
         g->lat_n++;
         if (!rc && !c->no_samples)
-            rc = push(&g->lat, ms);
+            rc = push(&g->lat, k->lat);
     }
-    v = json_object_get(rec, "ttft_ms");
-    if (!rc && !c->no_samples && json_is_number(v))
-        rc = push(&g->ttft, json_number_value(v));
+    if (!rc && !c->no_samples && k->has_ttft)
+        rc = push(&g->ttft, k->ttft);
     return rc;
+}
+
+int llm_stats_add(struct llm_stats_acc *c, json_t *rec)
+{
+    struct llm_stats_call k;
+
+    llm_stats_call_of(rec, &k);
+    return llm_stats_add_call(c, rec, &k);
 }
 
 int llm_stats_acc_by(struct llm_stats_acc *c, const char *name, const char *field)

@@ -53,6 +53,16 @@ struct llm_stats_acc {
     size_t nslot;
     size_t max_groups; /* 0: no limit; past it, new keys count in one "(other)" group */
     int no_samples;    /* keep no latency or ttft samples (no percentiles) */
+    int no_names;      /* do not list the unpriced provider/models (s.unpriced) */
+};
+
+/* What one call adds to a group, read from its record once for any number
+ * of accumulators. */
+struct llm_stats_call {
+    int ok, cost; /* status is "ok"; an enum llm_cost_result */
+    int64_t tok[LLM_STATS_NTOK];
+    double usd, lat, ttft, speed_tokens, speed_s;
+    int has_lat, has_ttft, has_speed;
 };
 
 /* Adds a key: name as --by spells it ("day" and "hour" cut a timestamp),
@@ -60,6 +70,9 @@ struct llm_stats_acc {
 int llm_stats_acc_by(struct llm_stats_acc *c, const char *name, const char *field);
 /* Counts one decoded record (its fields as llm_cost_fields and these read). */
 int llm_stats_add(struct llm_stats_acc *c, json_t *rec);
+/* The same in two steps: what the call adds, then adding it to c. */
+void llm_stats_call_of(json_t *rec, struct llm_stats_call *k);
+int llm_stats_add_call(struct llm_stats_acc *c, json_t *rec, const struct llm_stats_call *k);
 void llm_stats_acc_free(struct llm_stats_acc *c);
 
 /* Sorts the groups by key and each group's samples (llm_stats_print does it). */
