@@ -146,7 +146,12 @@ try {
   await p.page.close();
 
   // ---- the live page
+  // by default the last 24 h, which holds every record of this store
   p = await open(cfg.url);
+  compare(await shown(p.page), cfg.stats_all, "live, last 24 h (the default)");
+  clean(p, "live, last 24 h");
+  await p.page.close();
+  p = await open(cfg.url + "#range=all");
   compare(await shown(p.page), cfg.stats_all, "live");
   await hostile(p.page, "live");
   await shootTabs(p.page, "live");
@@ -167,11 +172,11 @@ try {
   // the same filters in the URL: the view can be shared (stats now counts the new record too)
   writeFileSync(cfg.stats_openai_live, execFileSync(cfg.llmops, ["stats", "--db", cfg.db, "--format",
     "json", "--provider", "openai"]));
-  p = await open(cfg.url + "#provider=openai");
-  compare(await shown(p.page), cfg.stats_openai_live, "live #provider=openai");
+  p = await open(cfg.url + "#range=all&provider=openai");
+  compare(await shown(p.page), cfg.stats_openai_live, "live #range=all&provider=openai");
   const sel = await p.page.$eval('select[data-f="provider"]', (e) => e.value);
-  if (sel !== "openai") fail(`live #provider=openai: the filter bar shows '${sel}'`);
-  clean(p, "live #provider=openai");
+  if (sel !== "openai") fail(`live #range=all&provider=openai: the filter bar shows '${sel}'`);
+  clean(p, "live #range=all&provider=openai");
   await p.page.close();
 
   // an unreadable store: the page says so
