@@ -5,7 +5,7 @@
  * only waits for SIGINT/SIGTERM, then stops the daemon and closes the store.
  *
  * Endpoints (GET): / the page; /api/summary, /api/calls, /api/record?id=,
- * /api/version (the record count the page polls to refresh). Query
+ * /api/version (the record count the page polls twice a second). Query
  * parameters are the filter options' names; anything else is a 400 with a
  * JSON {"error": ...}. A store that cannot be opened is a 503 with the
  * reason (an HTML page for /), tried again on the next request. */
