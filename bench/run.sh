@@ -11,6 +11,7 @@
 #   5. writer throughput: llm_store_put vs raw batched mdb_put, 1 and 4 processes
 #   6. export of 1M records to NDJSON / SQLite vs cat / sqlite3 .import (bench_export.sh)
 #   7. the shim vs a logging reverse proxy, mitmproxy (bench_proxy.sh)
+#   8. the dashboard on 1M records: report and each serve endpoint (bench_dash.sh)
 # Writes bench/results/<date>.md and bench/results/latest.md; see bench/README.md.
 #
 # usage: bash bench/run.sh [BUILD_DIR]   (default $LLMOPS_BUILD, else ./build)
@@ -22,7 +23,7 @@
 # BENCH_STORE_BATCH_RECORDS (1920, batches > 1) BENCH_STORE_BATCHES ("1 64")
 # BENCH_STORE_PROCS ("1 4") BENCH_STORE_ROUNDS (10) BENCH_STORE_SYNC ("sync nosync")
 # BENCH_STORE=0 (skip 5) BENCH_KEEP=1 (keep the temp dir). BENCH_EXPORT=0 (skip 6),
-# BENCH_PROXY=0 (skip 7); their own knobs are in bench_export.sh / bench_proxy.sh.
+# BENCH_PROXY=0 (skip 7), BENCH_DASH=0 (skip 8); their own knobs are in bench_export.sh / bench_proxy.sh.
 # Loopback only; no network access.
 set -euo pipefail
 
@@ -615,11 +616,11 @@ cp "$SRC/bench/results/$STAMP.md" "$SRC/bench/results/latest.md"
 printf '%s\n' "$REPORT"
 log "written bench/results/$STAMP.md and bench/results/latest.md"
 
-# ---------------------------------------------------------------- 6, 7
+# ---------------------------------------------------------------- 6, 7, 8
 # Separate scripts, each printing one markdown section, appended to the results
 # file. A script that fails leaves a note there and fails the run at the end.
 EXTRA_FAILED=()
-for s in export proxy; do
+for s in export proxy dash; do
   v=BENCH_${s^^}
   [[ ${!v:-1} != 0 ]] || continue
   log "running bench/bench_$s.sh"
@@ -630,6 +631,6 @@ for s in export proxy; do
   printf '\n%s\n' "$sec" | tee -a "$SRC/bench/results/$STAMP.md"
 done
 cp "$SRC/bench/results/$STAMP.md" "$SRC/bench/results/latest.md"
-log "sections 6-7 appended to bench/results/$STAMP.md and latest.md"
+log "sections 6-8 appended to bench/results/$STAMP.md and latest.md"
 [[ $REC_OK == yes ]] || die "store record count mismatch: ${N_RECORDS[*]} (expected $CALLS)"
 ((${#EXTRA_FAILED[@]} == 0)) || die "failed: ${EXTRA_FAILED[*]}"
