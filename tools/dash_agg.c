@@ -16,6 +16,8 @@
 #include "store.h"
 #include "util.h"
 
+#include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +111,13 @@ int llm_dash_param(struct llm_filter *f, const char *name, const char *value, ch
     return LLM_EINVAL;
 }
 
+static atomic_int cancelled;
+
+void llm_dash_cancel(void)
+{
+    atomic_store(&cancelled, 1);
+}
+
 struct agg {
     struct llm_stats_acc acc[NDIMS];
     int summary;
@@ -136,6 +145,8 @@ static int visit(void *arg, const void *key, size_t klen, struct llm_rjson *rj)
     json_t *lat;
     int rc = 0, b;
 
+    if (atomic_load_explicit(&cancelled, memory_order_relaxed))
+        return -ECANCELED;
     if (a->cap && klen == 16)
         memcpy(a->ring[a->matched % a->cap], key, 16);
     a->matched++;

@@ -32,6 +32,11 @@ int llm_dash_calls(struct llm_store *s, const struct llm_filter *f, size_t offse
 /* The whole record of one call by its ULID, priced; LLM_ENOTFOUND if none. */
 int llm_dash_record(struct llm_store *s, const char *ulid, json_t **out);
 
+/* Makes every scan running or to come stop at its next record with
+ * -ECANCELED: how `serve` stops promptly in the middle of a long one. Safe
+ * from any thread. */
+void llm_dash_cancel(void);
+
 /* The filter as URL parameters (name: value), for the page to show. */
 json_t *llm_dash_filter_json(const struct llm_filter *f);
 

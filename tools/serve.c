@@ -1,8 +1,13 @@
-/* `llmops serve`: the dashboard, live. libmicrohttpd answers on one internal
- * thread (MHD_USE_INTERNAL_POLLING_THREAD), which alone touches the store:
- * each request is its own LMDB read transaction (dash_agg.c), so writers
+/* `llmops serve`: the dashboard, live. libmicrohttpd answers; each request
+ * is its own LMDB read transaction (dash_agg.c; MDB_NOTLS), so writers
  * keep writing and the next request sees their records. The main thread
- * only waits for SIGINT/SIGTERM, then stops the daemon and closes the store.
+ * only waits for SIGINT/SIGTERM, then cancels running scans, stops the
+ * daemon and closes the store.
+ *
+ * A thread per connection (MHD_USE_THREAD_PER_CONNECTION), so the page and
+ * the count it polls answer while a long scan runs; scans and record reads
+ * take work_lock, one at a time (the price table and the stats sort are not
+ * meant for concurrent use), the store's lazy open takes open_lock.
  *
  * Endpoints (GET): / the page; /api/summary, /api/calls, /api/record?id=,
  * /api/version (the record count the page polls twice a second). Query
@@ -57,6 +62,7 @@ struct server {
     struct sockaddr_in addr;
     const char *db;
     struct llm_store *st;
+    pthread_mutex_t open_lock, work_lock;
     int opened_once;
     char open_err[1200];
     /* one cached summary: the same query on an unchanged store */
@@ -94,12 +100,15 @@ bad:
 }
 
 /* The store, opened on first use and kept; NULL with open_err set. */
-static struct llm_store *store(struct server *sv)
+static struct llm_store *store(struct server *sv, char *err, size_t n)
 {
     int rc;
 
+    struct llm_store *st;
+
+    pthread_mutex_lock(&sv->open_lock);
     if (sv->st)
-        return sv->st;
+        goto out;
     if (!sv->opened_once) { /* the first try arms the SIGBUS guard and says why */
         sv->opened_once = 1;
         rc = llm_cli_open(sv->db, &sv->st);
@@ -111,7 +120,12 @@ static struct llm_store *store(struct server *sv)
         snprintf(sv->open_err, sizeof(sv->open_err), "cannot open database %s: %s", sv->db,
                  llm_strerror(rc));
     }
-    return sv->st;
+out:
+    st = sv->st;
+    if (!st)
+        snprintf(err, n, "%s", sv->open_err);
+    pthread_mutex_unlock(&sv->open_lock);
+    return st;
 }
 
 static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status, const char *type,
@@ -233,8 +247,8 @@ static enum MHD_Result arg(void *cls, enum MHD_ValueKind kind, const char *name,
     return q->bad ? MHD_NO : MHD_YES;
 }
 
-static enum MHD_Result summary(struct server *sv, struct MHD_Connection *conn, struct req *q,
-                               struct llm_store *st, int calls_only)
+static enum MHD_Result summary_locked(struct server *sv, struct MHD_Connection *conn, struct req *q,
+                                      struct llm_store *st, int calls_only)
 {
     char what[4200];
     json_t *j = NULL;
@@ -285,6 +299,17 @@ static enum MHD_Result summary(struct server *sv, struct MHD_Connection *conn, s
     return send_json(conn, 200, j);
 }
 
+static enum MHD_Result summary(struct server *sv, struct MHD_Connection *conn, struct req *q,
+                               struct llm_store *st, int calls_only)
+{
+    enum MHD_Result r;
+
+    pthread_mutex_lock(&sv->work_lock);
+    r = summary_locked(sv, conn, q, st, calls_only);
+    pthread_mutex_unlock(&sv->work_lock);
+    return r;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **req_cls)
@@ -292,6 +317,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     struct server *sv = cls;
     struct req q = {.rows = 50};
     struct llm_store *st;
+    char err[sizeof(sv->open_err)];
     size_t count;
     int page = !strcmp(url, "/") || !strcmp(url, "/index.html");
 
@@ -302,9 +328,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return page ? send_error_page(conn, 400, q.why) : send_error(conn, 400, q.why);
     if (!page && strncmp(url, "/api/", 5))
         return send_error(conn, 404, "no such page");
-    if (!(st = store(sv)))
-        return page ? send_error_page(conn, 503, sv->open_err)
-                    : send_error(conn, 503, sv->open_err);
+    if (!(st = store(sv, err, sizeof(err))))
+        return page ? send_error_page(conn, 503, err) : send_error(conn, 503, err);
     if (page)
         return respond(conn, 200, "text/html; charset=utf-8", (char *)llm_dash_page,
                        llm_dash_page_len);
@@ -323,7 +348,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         int rc;
         if (!q.id)
             return send_error(conn, 400, "record wants ?id=ULID");
+        pthread_mutex_lock(&sv->work_lock);
         rc = llm_dash_record(st, q.id, &rec);
+        pthread_mutex_unlock(&sv->work_lock);
         if (rc == LLM_EINVAL)
             return send_error(conn, 400, "id wants a ULID (26 characters)");
         if (rc == LLM_ENOTFOUND)
@@ -337,13 +364,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 
 int llm_serve_main(int argc, char **argv)
 {
-    struct server sv = {.addr = {.sin_family = AF_INET, .sin_port = htons(8750)}};
+    struct server sv = {.addr = {.sin_family = AF_INET, .sin_port = htons(8750)},
+                        .open_lock = PTHREAD_MUTEX_INITIALIZER,
+                        .work_lock = PTHREAD_MUTEX_INITIALIZER};
     struct llm_cmd cmd = {
         .name = "serve", .usage = usage, .opts = opts, .needs_db = 1, .opt = own_opt, .ctx = &sv};
     struct llm_cmd_args a;
     struct MHD_Daemon *d;
     const union MHD_DaemonInfo *info;
-    char host[INET_ADDRSTRLEN];
+    char host[INET_ADDRSTRLEN], why[sizeof(sv.open_err)];
     sigset_t set;
     int rc = llm_cmd_parse(&cmd, argc, argv, &a), sig;
 
@@ -360,10 +389,10 @@ int llm_serve_main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    store(&sv); /* says at once when the store cannot be read; pages say it too */
+    store(&sv, why, sizeof(why)); /* says at once when the store cannot be read; pages say it too */
     inet_ntop(AF_INET, &sv.addr.sin_addr, host, sizeof(host));
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, handle, &sv,
-                         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sv.addr,
+    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0, NULL,
+                         NULL, handle, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sv.addr,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if (!d) {
         llm_cli_error(errno ? -errno : LLM_EINVAL, "serve: listen on %s:%u", host,
@@ -377,6 +406,7 @@ int llm_serve_main(int argc, char **argv)
     fflush(stdout);
     while (sigwait(&set, &sig) != 0)
         ;
+    llm_dash_cancel(); /* a scan in flight ends at its next record */
     MHD_stop_daemon(d);
     rc = 0;
 out:
