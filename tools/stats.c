@@ -212,9 +212,10 @@ static struct llm_stats_group *find_group(struct llm_stats_acc *c, json_t *rec)
     static const char *const other[LLM_STATS_MAX_BY] = {"(other)", "(other)", "(other)", "(other)",
                                                         "(other)", "(other)", "(other)"};
     const char *val[LLM_STATS_MAX_BY];
-    char key[4096] = "", buf[LLM_STATS_MAX_BY][32];
+    char key[4096], buf[LLM_STATS_MAX_BY][32];
     size_t off = 0, h;
 
+    key[0] = '\0'; /* not an initializer: that would clear all 4096 bytes per call */
     for (int i = 0; i < c->s.nby; i++) {
         val[i] = key_value(rec, c->s.by[i], c->s.field[i], buf[i], sizeof(buf[i]));
         const char *v = val[i] ? val[i] : "\x01";
@@ -226,12 +227,17 @@ static struct llm_stats_group *find_group(struct llm_stats_acc *c, json_t *rec)
         key[off++] = '\x1f';
         key[off] = '\0';
     }
+    /* records in time order often repeat the last key (same day, program, host) */
+    if (c->last && c->last <= c->s.n && !strcmp(c->s.g[c->last - 1].key, key))
+        return &c->s.g[c->last - 1];
     for (int pass = 0; pass < 2; pass++) {
         if ((c->s.n + 1) * 2 > c->nslot && grow_slots(c))
             return NULL;
         for (h = hash(key) & (c->nslot - 1); c->slot[h]; h = (h + 1) & (c->nslot - 1)) {
-            if (!strcmp(c->s.g[c->slot[h] - 1].key, key))
+            if (!strcmp(c->s.g[c->slot[h] - 1].key, key)) {
+                c->last = c->slot[h];
                 return &c->s.g[c->slot[h] - 1];
+            }
         }
         if (!c->max_groups || c->s.n < c->max_groups || pass)
             break;
@@ -240,7 +246,7 @@ static struct llm_stats_group *find_group(struct llm_stats_acc *c, json_t *rec)
     }
     if (!new_group(c, key, val))
         return NULL;
-    c->slot[h] = c->s.n;
+    c->slot[h] = c->last = c->s.n;
     return &c->s.g[c->s.n - 1];
 }
 

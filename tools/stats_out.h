@@ -51,6 +51,7 @@ struct llm_stats_acc {
     struct llm_stats s;
     size_t *slot; /* hash table of group indexes + 1; 0 is empty */
     size_t nslot;
+    size_t last;       /* the group found last, index + 1; 0: none */
     size_t max_groups; /* 0: no limit; past it, new keys count in one "(other)" group */
     int no_samples;    /* keep no latency or ttft samples (no percentiles) */
     int no_names;      /* do not list the unpriced provider/models (s.unpriced) */
