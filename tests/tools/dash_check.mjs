@@ -166,6 +166,15 @@ try {
     { timeout: 2000, polling: 50 }, cfg.live_model).catch(() => fail("live: the new record did not appear within 2 s"));
   ok(`live: a record written while the page was open appeared after ${Date.now() - t0} ms`);
   await p.page.screenshot({ path: `${cfg.shots}/live-after-write.png`, fullPage: true });
+  // a filter picked in the bar goes into the URL and the numbers follow it
+  const anth = cfg.stats_openai_live.replace(/openai/g, "anthropic");
+  writeFileSync(anth, execFileSync(cfg.llmops, ["stats", "--db", cfg.db, "--format", "json",
+    "--provider", "anthropic"]));
+  await p.page.select('select[data-f="provider"]', "anthropic");
+  await p.page.waitForFunction(() => location.hash.includes("provider=anthropic") &&
+    [...document.querySelectorAll("#t-provider-model tbody tr")].every((tr) =>
+      tr.getAttribute("data-provider") === "anthropic"), { timeout: 10000 });
+  compare(await shown(p.page), anth, "live, provider picked in the filter bar (and in the URL)");
   clean(p, "live");
   await p.page.close();
 
