@@ -48,8 +48,11 @@ n=$(grep -o '</script>' "$T/r.html" | wc -l)
 ok "report: one file, $(wc -c <"$T/r.html") bytes, the data escaped"
 
 # ---- serve
-SERVE_PID=
-stop_serve() { [[ -z $SERVE_PID ]] || kill "$SERVE_PID" 2>/dev/null || true; }
+SERVE_PID= GOOD_PID= BAD_PID=
+stop_serve() { # every serve this test started, also when it fails half-way
+    local p
+    for p in $SERVE_PID $GOOD_PID $BAD_PID; do kill "$p" 2>/dev/null || true; done
+}
 trap 'stop_serve; rm -rf "$T"' EXIT
 start_serve() { # DB: starts serve on a free port; sets URL and SERVE_PID
     "$LLMOPS" serve --db "$1" --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
@@ -121,7 +124,7 @@ for p in "$SERVE_PID:TERM" "$BAD_PID:INT"; do
     wait "${p%%:*}" || rc=$?
     [[ $rc -eq 0 ]] || fail "serve after SIG${p#*:}: exit $rc"
 done
-SERVE_PID=
+SERVE_PID= GOOD_PID= BAD_PID=
 ok "serve stops with status 0 on SIGTERM and SIGINT"
 
 # report's own errors: one line each
