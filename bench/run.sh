@@ -13,6 +13,7 @@
 #   6b. export of the same records to Parquet vs NDJSON: time, size, peak memory (bench_parquet.sh)
 #   7. the shim vs a logging reverse proxy, mitmproxy (bench_proxy.sh)
 #   8. node: start-up with the inline hooks, patch time, HTTPS bulk (bench_node.sh)
+#   9. the dashboard on 1M records: report and each serve endpoint (bench_dash.sh)
 # Writes bench/results/<date>.md and bench/results/latest.md; see bench/README.md.
 #
 # usage: bash bench/run.sh [BUILD_DIR]   (default $LLMOPS_BUILD, else ./build)
@@ -24,8 +25,9 @@
 # BENCH_STORE_BATCH_RECORDS (1920, batches > 1) BENCH_STORE_BATCHES ("1 64")
 # BENCH_STORE_PROCS ("1 4") BENCH_STORE_ROUNDS (10) BENCH_STORE_SYNC ("sync nosync")
 # BENCH_STORE=0 (skip 5) BENCH_KEEP=1 (keep the temp dir). BENCH_EXPORT=0 (skip 6),
-# BENCH_PARQUET=0 (skip 6b), BENCH_PROXY=0 (skip 7), BENCH_NODE=0 (skip 8); their own knobs are in
-# the scripts (bench_export.sh, bench_parquet.sh, bench_proxy.sh, bench_node.sh).
+# BENCH_PARQUET=0 (skip 6b), BENCH_PROXY=0 (skip 7), BENCH_NODE=0 (skip 8), BENCH_DASH=0 (skip 9);
+# their own knobs are in the scripts (bench_export.sh, bench_parquet.sh, bench_proxy.sh,
+# bench_node.sh, bench_dash.sh).
 # Loopback only; no network access.
 set -euo pipefail
 
@@ -618,11 +620,11 @@ cp "$SRC/bench/results/$STAMP.md" "$SRC/bench/results/latest.md"
 printf '%s\n' "$REPORT"
 log "written bench/results/$STAMP.md and bench/results/latest.md"
 
-# ---------------------------------------------------------------- 6, 7
+# ---------------------------------------------------------------- 6, 7, 8
 # Separate scripts, each printing one markdown section, appended to the results
 # file. A script that fails leaves a note there and fails the run at the end.
 EXTRA_FAILED=()
-for s in export parquet proxy node; do
+for s in export parquet proxy node dash; do
   v=BENCH_${s^^}
   [[ ${!v:-1} != 0 ]] || continue
   log "running bench/bench_$s.sh"

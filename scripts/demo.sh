@@ -2,7 +2,9 @@
 # make demo: start the bundled local LLM server (TLS, a CA made on the spot,
 # replaying recorded OpenAI responses from tests/corpus), run unmodified
 # programs (curl and a Python client) under the shim against it, then show
-# what was recorded with `llmops stats` and `llmops export`.
+# what was recorded with `llmops stats` and `llmops export`, and end with a
+# dashboard of the calls as one HTML file (`llmops report`; kept in the build
+# directory, its path printed last).
 set -euo pipefail
 BUILD=${1:-build}
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -68,3 +70,9 @@ for line in sys.stdin:
           "latency_ms", "ttft_ms", "session_id", "extras")}))'
 echo
 echo "Every field of every record: $LLMOPS export --db DIR | head -n1"
+echo
+echo "== llmops report (the dashboard of these calls as one self-contained HTML file)"
+report=$BUILD/llmops-demo-report.html
+"$LLMOPS" report --out "$report"
+echo "Live, while programs record: $LLMOPS serve --db DIR   (http://127.0.0.1:8750/)"
+echo "Report written: $report"

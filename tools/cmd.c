@@ -80,10 +80,8 @@ static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
 } cmds[] = {
-    {"stats", llm_stats_main},
-    {"prices", llm_prices_main},
-    {"tail", llm_tail_main},
-    {"prune", llm_prune_main},
+    {"stats", llm_stats_main}, {"prices", llm_prices_main}, {"tail", llm_tail_main},
+    {"prune", llm_prune_main}, {"serve", llm_serve_main},   {"report", llm_report_main},
 };
 
 int llm_cmd_dispatch(const char *cmd, int argc, char **argv)

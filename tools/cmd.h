@@ -62,5 +62,7 @@ int llm_stats_main(int argc, char **argv);
 int llm_prices_main(int argc, char **argv);
 int llm_tail_main(int argc, char **argv);
 int llm_prune_main(int argc, char **argv);
+int llm_serve_main(int argc, char **argv);
+int llm_report_main(int argc, char **argv);
 
 #endif

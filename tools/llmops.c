@@ -39,6 +39,8 @@ static const char usage_main[] =
     "  tail           the latest calls, one line each; -f follows them as they land\n"
     "  prices         the prices that give calls their cost_usd (and update them)\n"
     "  prune          delete the records of calls made before a date\n"
+    "  serve          a live dashboard of the calls on http://127.0.0.1:8750/\n"
+    "  report         the dashboard as one self-contained HTML file\n"
     "  create-tables  create or migrate the llm_operations table in a database\n"
     "  sync           ship to PostgreSQL what it does not have yet (for fleets)\n"
     "  doctor         say whether a program's LLM calls can be observed\n"

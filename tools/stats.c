@@ -74,9 +74,7 @@ static const struct option opts[] = {
 };
 
 struct stats_ctx {
-    struct llm_stats s;
-    size_t *slot; /* hash table of group indexes + 1; 0 is empty */
-    size_t nslot;
+    struct llm_stats_acc a;
     char what[4200]; /* what failed: the database, or the record */
 };
 
@@ -140,7 +138,7 @@ static uint64_t hash(const char *s)
     return h;
 }
 
-static int grow_slots(struct stats_ctx *c)
+static int grow_slots(struct llm_stats_acc *c)
 {
     size_t n = c->nslot ? c->nslot * 2 : 64;
     size_t *slot = calloc(n, sizeof(*slot));
@@ -159,7 +157,7 @@ static int grow_slots(struct stats_ctx *c)
     return 0;
 }
 
-static struct llm_stats_group *new_group(struct stats_ctx *c, const char *key,
+static struct llm_stats_group *new_group(struct llm_stats_acc *c, const char *key,
                                          const char *val[LLM_STATS_MAX_BY])
 {
     struct llm_stats_group *g;
@@ -186,34 +184,69 @@ static struct llm_stats_group *new_group(struct stats_ctx *c, const char *key,
     return g;
 }
 
-/* The group of a record: key values joined by US, NUL-free; "\x01" for null. */
-static struct llm_stats_group *find_group(struct stats_ctx *c, json_t *rec)
+/* A key value of rec as text: strings as they are, integers (http_status)
+ * written into buf, the day or hour of a timestamp; NULL when unknown. */
+static const char *key_value(json_t *rec, const char *by, const char *field, char *buf, size_t n)
 {
+    json_t *v = json_object_get(rec, field);
+
+    if (json_is_integer(v)) {
+        snprintf(buf, n, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return buf;
+    }
+    if (!json_is_string(v))
+        return NULL;
+    if (!strcmp(by, "day") || !strcmp(by, "hour")) {
+        size_t len = strnlen(json_string_value(v), by[0] == 'd' ? 10 : 13);
+        memcpy(buf, json_string_value(v), len < n ? len : n - 1);
+        buf[len < n ? len : n - 1] = '\0';
+        return buf;
+    }
+    return json_string_value(v);
+}
+
+/* The group of a record: key values joined by US, NUL-free; "\x01" for null.
+ * Past max_groups, a key not seen yet counts in the one "(other)" group. */
+static struct llm_stats_group *find_group(struct llm_stats_acc *c, json_t *rec)
+{
+    static const char *const other[LLM_STATS_MAX_BY] = {"(other)", "(other)", "(other)", "(other)",
+                                                        "(other)", "(other)", "(other)"};
     const char *val[LLM_STATS_MAX_BY];
-    char key[4096], day[11];
+    char key[4096], buf[LLM_STATS_MAX_BY][32];
     size_t off = 0, h;
 
+    key[0] = '\0'; /* not an initializer: that would clear all 4096 bytes per call */
     for (int i = 0; i < c->s.nby; i++) {
-        json_t *v = json_object_get(rec, c->s.field[i]);
-        val[i] = json_is_string(v) ? json_string_value(v) : NULL;
-        if (val[i] && !strcmp(c->s.by[i], "day")) {
-            snprintf(day, sizeof(day), "%.10s", val[i]);
-            val[i] = day;
-        }
-        off += (size_t)snprintf(key + off, off < sizeof(key) ? sizeof(key) - off : 0, "%s\x1f",
-                                val[i] ? val[i] : "\x01");
+        val[i] = key_value(rec, c->s.by[i], c->s.field[i], buf[i], sizeof(buf[i]));
+        const char *v = val[i] ? val[i] : "\x01";
+        size_t len = strlen(v);
+        if (off + len + 2 > sizeof(key)) /* absurdly long values: grouped by their head */
+            len = sizeof(key) - 2 - off;
+        memcpy(key + off, v, len);
+        off += len;
+        key[off++] = '\x1f';
+        key[off] = '\0';
     }
-    if (off >= sizeof(key))
-        key[sizeof(key) - 1] = '\0'; /* absurdly long values: grouped by their head */
-    if ((c->s.n + 1) * 2 > c->nslot && grow_slots(c))
-        return NULL;
-    for (h = hash(key) & (c->nslot - 1); c->slot[h]; h = (h + 1) & (c->nslot - 1)) {
-        if (!strcmp(c->s.g[c->slot[h] - 1].key, key))
-            return &c->s.g[c->slot[h] - 1];
+    /* records in time order often repeat the last key (same day, program, host) */
+    if (c->last && c->last <= c->s.n && !strcmp(c->s.g[c->last - 1].key, key))
+        return &c->s.g[c->last - 1];
+    for (int pass = 0; pass < 2; pass++) {
+        if ((c->s.n + 1) * 2 > c->nslot && grow_slots(c))
+            return NULL;
+        for (h = hash(key) & (c->nslot - 1); c->slot[h]; h = (h + 1) & (c->nslot - 1)) {
+            if (!strcmp(c->s.g[c->slot[h] - 1].key, key)) {
+                c->last = c->slot[h];
+                return &c->s.g[c->slot[h] - 1];
+            }
+        }
+        if (!c->max_groups || c->s.n < c->max_groups || pass)
+            break;
+        snprintf(key, sizeof(key), "\x02other"); /* look the overflow group up instead */
+        memcpy(val, other, sizeof(val));
     }
     if (!new_group(c, key, val))
         return NULL;
-    c->slot[h] = c->s.n;
+    c->slot[h] = c->last = c->s.n;
     return &c->s.g[c->s.n - 1];
 }
 
@@ -262,74 +295,115 @@ static const char *const tok_fields[LLM_STATS_NTOK] = {
     "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens",
 };
 
-/* Output speed: tokens over the time spent producing them. */
-static void add_speed(struct llm_stats_group *g, json_t *rec)
+void llm_stats_call_of(json_t *rec, struct llm_stats_call *k)
 {
-    json_t *out = json_object_get(rec, "output_tokens"), *lat = json_object_get(rec, "latency_ms");
-    json_t *ttft = json_object_get(rec, "ttft_ms");
-    double ms;
+    json_t *status = json_object_get(rec, "status"), *v;
+    json_t *lat = json_object_get(rec, "latency_ms"), *ttft = json_object_get(rec, "ttft_ms");
 
-    if (!json_is_integer(out) || !json_is_number(lat))
-        return;
-    ms = json_number_value(lat);
-    if (json_is_true(json_object_get(rec, "stream")) && json_is_number(ttft))
-        ms -= json_number_value(ttft);
-    if (ms <= 0)
-        return;
-    g->speed_tokens += (double)json_integer_value(out);
-    g->speed_s += ms / 1000;
+    memset(k, 0, sizeof(*k));
+    k->ok = json_is_string(status) && !strcmp(json_string_value(status), "ok");
+    for (int i = 0; i < LLM_STATS_NTOK; i++) {
+        v = json_object_get(rec, tok_fields[i]);
+        if (json_is_integer(v))
+            k->tok[i] = json_integer_value(v);
+    }
+    k->cost = (int)llm_cost_of(rec, &k->usd);
+    if ((k->has_lat = json_is_number(lat)))
+        k->lat = json_number_value(lat);
+    if ((k->has_ttft = json_is_number(ttft)))
+        k->ttft = json_number_value(ttft);
+    /* output speed: tokens over the time spent producing them */
+    v = json_object_get(rec, "output_tokens");
+    if (json_is_integer(v) && k->has_lat) {
+        double ms = k->lat;
+        if (json_is_true(json_object_get(rec, "stream")) && k->has_ttft)
+            ms -= k->ttft;
+        if (ms > 0) {
+            k->has_speed = 1;
+            k->speed_tokens = (double)json_integer_value(v);
+            k->speed_s = ms / 1000;
+        }
+    }
 }
 
-static int add_record(void *arg, const void *key, size_t klen, json_t *rec)
+int llm_stats_add_call(struct llm_stats_acc *c, json_t *rec, const struct llm_stats_call *k)
 {
-    struct stats_ctx *c = arg;
     struct llm_stats_group *g = find_group(c, rec);
-    json_t *status = json_object_get(rec, "status"), *v;
-    double usd;
     int rc = 0;
 
     if (!g)
         return LLM_ENOMEM;
     g->calls++;
-    if (!json_is_string(status) || strcmp(json_string_value(status), "ok"))
-        g->errors++;
-    for (int i = 0; i < LLM_STATS_NTOK; i++) {
-        v = json_object_get(rec, tok_fields[i]);
-        if (json_is_integer(v))
-            g->tokens[i] += json_integer_value(v);
-    }
-    switch (llm_cost_of(rec, &usd)) {
-    case LLM_COST_OK:
-        g->cost += usd;
+    g->errors += !k->ok;
+    for (int i = 0; i < LLM_STATS_NTOK; i++)
+        g->tokens[i] += k->tok[i];
+    if (k->cost == LLM_COST_OK) {
+        g->cost += k->usd;
+        g->cost_max = !g->priced || k->usd > g->cost_max ? k->usd : g->cost_max;
         g->priced++;
-        break;
-    case LLM_COST_NO_PRICE:
+    } else if (k->cost == LLM_COST_NO_PRICE) {
         g->unpriced++;
-        rc = add_unpriced(&c->s, rec);
-        break;
-    default:
-        break;
+        if (!c->no_names)
+            rc = add_unpriced(&c->s, rec);
     }
-    add_speed(g, rec);
-    v = json_object_get(rec, "latency_ms");
-    if (!rc && json_is_number(v))
-        rc = push(&g->lat, json_number_value(v));
-    v = json_object_get(rec, "ttft_ms");
-    if (!rc && json_is_number(v))
-        rc = push(&g->ttft, json_number_value(v));
+    if (k->has_speed) {
+        g->speed_tokens += k->speed_tokens;
+        g->speed_s += k->speed_s;
+    }
+    if (k->has_lat) {
+        g->lat_min = !g->lat_n || k->lat < g->lat_min ? k->lat : g->lat_min;
+        g->lat_max = !g->lat_n || k->lat > g->lat_max ? k->lat : g->lat_max;
+        g->lat_sum += k->lat;
+        g->lat_n++;
+        if (!rc && !c->no_samples)
+            rc = push(&g->lat, k->lat);
+    }
+    if (!rc && !c->no_samples && k->has_ttft)
+        rc = push(&g->ttft, k->ttft);
     return rc;
+}
+
+int llm_stats_add(struct llm_stats_acc *c, json_t *rec)
+{
+    struct llm_stats_call k;
+
+    llm_stats_call_of(rec, &k);
+    return llm_stats_add_call(c, rec, &k);
+}
+
+int llm_stats_acc_by(struct llm_stats_acc *c, const char *name, const char *field)
+{
+    if (c->s.nby == LLM_STATS_MAX_BY)
+        return LLM_EINVAL;
+    c->s.by[c->s.nby] = name;
+    c->s.field[c->s.nby++] = field;
+    return 0;
+}
+
+void llm_stats_acc_free(struct llm_stats_acc *c)
+{
+    llm_stats_free(&c->s);
+    free(c->slot);
+    memset(c, 0, sizeof(*c));
+}
+
+static int add_record(void *arg, const void *key, size_t klen, json_t *rec)
+{
+    struct stats_ctx *c = arg;
+
+    return llm_stats_add(&c->a, rec);
 }
 
 int llm_stats_main(int argc, char **argv)
 {
-    struct stats_ctx c = {.s = {.format = LLM_STATS_TABLE}};
+    struct stats_ctx c = {.a = {.s = {.format = LLM_STATS_TABLE}}};
     struct llm_cmd cmd = {.name = "stats",
                           .usage = usage,
                           .opts = opts,
                           .needs_db = 1,
                           .filters = 1,
                           .opt = own_opt,
-                          .ctx = &c.s};
+                          .ctx = &c.a.s};
     struct llm_cmd_args a;
     struct llm_store *st;
     int rc = llm_cmd_parse(&cmd, argc, argv, &a);
@@ -337,8 +411,8 @@ int llm_stats_main(int argc, char **argv)
 
     if (rc >= 0)
         return rc;
-    if (!c.s.nby)
-        parse_by(&c.s, "provider,model", why, sizeof(why));
+    if (!c.a.s.nby)
+        parse_by(&c.a.s, "provider,model", why, sizeof(why));
     if (llm_cost_load(0))
         return LLM_EXIT_RUNTIME;
     if (llm_cli_open(a.db, &st))
@@ -347,10 +421,9 @@ int llm_stats_main(int argc, char **argv)
     rc = llm_filter_scan(st, &a.filter, add_record, &c, c.what, sizeof(c.what));
     if (rc)
         llm_cli_error(rc, "%s", c.what);
-    else if ((rc = llm_stats_print(&c.s, stdout)))
+    else if ((rc = llm_stats_print(&c.a.s, stdout)))
         llm_cli_error(rc, "write standard output");
-    llm_stats_free(&c.s);
-    free(c.slot);
+    llm_stats_acc_free(&c.a);
     llm_store_close(st);
     return rc ? LLM_EXIT_RUNTIME : 0;
 }

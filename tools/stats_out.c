@@ -82,7 +82,7 @@ static int cmp_group(const void *a, const void *b)
 
 /* Nearest rank: the smallest value with at least pct% of values <= it.
  * Integer arithmetic, so 95% of 20 is rank 19, not a rounding accident. */
-static int percentile(const struct llm_stats_vec *v, unsigned pct, double *out)
+int llm_stats_percentile(const struct llm_stats_vec *v, unsigned pct, double *out)
 {
     size_t rank;
 
@@ -118,13 +118,13 @@ static int value(const struct llm_stats_group *g, int col, double *d)
         *d = g->cost;
         return g->priced > 0;
     case C_P50:
-        return percentile(&g->lat, 50, d);
+        return llm_stats_percentile(&g->lat, 50, d);
     case C_P95:
-        return percentile(&g->lat, 95, d);
+        return llm_stats_percentile(&g->lat, 95, d);
     case C_P99:
-        return percentile(&g->lat, 99, d);
+        return llm_stats_percentile(&g->lat, 99, d);
     case C_TTFT:
-        return percentile(&g->ttft, 50, d);
+        return llm_stats_percentile(&g->ttft, 50, d);
     default: /* C_SPEED */
         *d = g->speed_s > 0 ? g->speed_tokens / g->speed_s : 0;
         return g->speed_s > 0;
@@ -248,23 +248,29 @@ static void print_csv(const struct llm_stats *s, FILE *fp)
     }
 }
 
+json_t *llm_stats_group_json(const struct llm_stats *s, const struct llm_stats_group *g)
+{
+    json_t *o = json_object();
+    double d;
+
+    for (int i = 0; o && i < s->nby; i++)
+        json_object_set_new(o, s->by[i], g->val[i] ? json_string(g->val[i]) : json_null());
+    for (int c = 0; o && c < NCOL; c++) {
+        json_t *v = is_count(c)       ? json_integer(count(g, c))
+                    : value(g, c, &d) ? json_real(d)
+                                      : json_null();
+        json_object_set_new(o, names[c], v);
+    }
+    return o;
+}
+
 static int print_json(const struct llm_stats *s, FILE *fp)
 {
     json_t *arr = json_array();
-    double d;
     int rc = 0;
 
     for (size_t r = 0; arr && r < s->n && !rc; r++) {
-        const struct llm_stats_group *g = &s->g[r];
-        json_t *o = json_object();
-        for (int i = 0; o && i < s->nby; i++)
-            json_object_set_new(o, s->by[i], g->val[i] ? json_string(g->val[i]) : json_null());
-        for (int c = 0; o && c < NCOL; c++) {
-            json_t *v = is_count(c)       ? json_integer(count(g, c))
-                        : value(g, c, &d) ? json_real(d)
-                                          : json_null();
-            json_object_set_new(o, names[c], v);
-        }
+        json_t *o = llm_stats_group_json(s, &s->g[r]);
         rc = o ? json_array_append_new(arr, o) : -ENOMEM;
     }
     if (!arr || rc || json_dumpf(arr, fp, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) ||
@@ -274,10 +280,8 @@ static int print_json(const struct llm_stats *s, FILE *fp)
     return rc;
 }
 
-int llm_stats_print(struct llm_stats *s, FILE *fp)
+void llm_stats_sort(struct llm_stats *s)
 {
-    int rc = 0;
-
     nby_sort = s->nby;
     if (s->n) /* qsort's array must not be NULL, even when empty */
         qsort(s->g, s->n, sizeof(*s->g), cmp_group);
@@ -290,6 +294,13 @@ int llm_stats_print(struct llm_stats *s, FILE *fp)
         if (g->ttft.n)
             qsort(g->ttft.v, g->ttft.n, sizeof(double), cmp_double);
     }
+}
+
+int llm_stats_print(struct llm_stats *s, FILE *fp)
+{
+    int rc = 0;
+
+    llm_stats_sort(s);
     if (s->format == LLM_STATS_CSV)
         print_csv(s, fp);
     else if (s->format == LLM_STATS_JSON)
