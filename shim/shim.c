@@ -17,6 +17,7 @@
 #include "tap.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -40,10 +41,54 @@ static int flush_timeout_ms = 3000;
 static pid_t core_pid; /* the process whose collector is running (atomic: the
                           exit handler may run on another thread) */
 static pid_t init_pid; /* the process the shim was set up in */
+static int exit_armed; /* init() completed with tapping on */
 
-static long env_long(const char *name, long dflt, long min, long max)
+/* The LLMOPS_* variables init() reads, found in one pass over the
+ * environment (every process pays for this pass, so not one getenv each). */
+struct shim_env {
+    const char *disable, *log, *hosts, *flush_timeout_ms, *queue_max;
+};
+
+/* s past "prefix" when s starts with it, else NULL */
+static const char *skip_prefix(const char *s, const char *prefix)
 {
-    const char *s = getenv(name);
+    while (*prefix && *s == *prefix)
+        s++, prefix++;
+    return *prefix ? NULL : s;
+}
+
+static void read_env(struct shim_env *e)
+{
+    extern char **environ;
+    static const struct {
+        const char *name; /* after "LLMOPS_", with the '=' */
+        size_t off;
+    } vars[] = {
+        {"DISABLE=", offsetof(struct shim_env, disable)},
+        {"LOG=", offsetof(struct shim_env, log)},
+        {"HOSTS=", offsetof(struct shim_env, hosts)},
+        {"FLUSH_TIMEOUT_MS=", offsetof(struct shim_env, flush_timeout_ms)},
+        {"QUEUE_MAX=", offsetof(struct shim_env, queue_max)},
+    };
+
+    memset(e, 0, sizeof(*e));
+    for (char **p = environ; p && *p; p++) {
+        const char *s = *p, *v;
+        if (s[0] != 'L' || !(s = skip_prefix(s, "LLMOPS_")))
+            continue;
+        for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+            const char **slot = (const char **)((char *)e + vars[i].off);
+            /* the first occurrence wins, as with getenv */
+            if (!*slot && (v = skip_prefix(s, vars[i].name))) {
+                *slot = v;
+                break;
+            }
+        }
+    }
+}
+
+static long env_long(const char *name, const char *s, long dflt, long min, long max)
+{
     char *end;
     long v;
 
@@ -57,7 +102,7 @@ static long env_long(const char *name, long dflt, long min, long max)
     else if (*end == 'g' || *end == 'G')
         v <<= 30, end++;
     if (*end || v < min || v > max) {
-        llm_log("ignoring %s=%s", name, s);
+        llm_log("ignoring LLMOPS_%s=%s", name, s);
         return dflt;
     }
     return v;
@@ -163,6 +208,14 @@ void llm_shim_exit_flush(void)
     at_exit();
 }
 
+/* Runs with this library's atexit handlers (both when exit() unloads the
+ * objects), but costs the constructor no registration call. */
+__attribute__((destructor)) static void shim_dtor(void)
+{
+    if (__atomic_load_n(&exit_armed, __ATOMIC_ACQUIRE))
+        at_exit();
+}
+
 static void atfork_child(void)
 {
     __atomic_store_n(&core_pid, 0, __ATOMIC_RELAXED);
@@ -175,26 +228,29 @@ static void atfork_child(void)
 
 static void init(void)
 {
-    const char *off = getenv("LLMOPS_DISABLE");
+    struct shim_env env;
     struct llm_tap_config cfg = {0};
 
-    if (off && *off && strcmp(off, "0")) {
+    read_env(&env);
+    if (env.disable && *env.disable && strcmp(env.disable, "0")) {
         llm_shim_off = 1;
         goto done;
     }
-    llm_log_init(getenv("LLMOPS_LOG"));
-    if (llm_providers_configure(getenv("LLMOPS_HOSTS")))
+    llm_log_init(env.log);
+    /* nothing to configure (nor to free) without it */
+    if (env.hosts && *env.hosts && llm_providers_configure(env.hosts))
         llm_log("LLMOPS_HOSTS has entries that are not host=provider; they are ignored");
-    flush_timeout_ms = (int)env_long("LLMOPS_FLUSH_TIMEOUT_MS", 3000, 0, 600000);
-    cfg.queue_max = (size_t)env_long("LLMOPS_QUEUE_MAX", 64L << 20, 1L << 16, 1L << 34);
+    flush_timeout_ms = (int)env_long("FLUSH_TIMEOUT_MS", env.flush_timeout_ms, 3000, 0, 600000);
+    cfg.queue_max = (size_t)env_long("QUEUE_MAX", env.queue_max, 64L << 20, 1L << 16, 1L << 34);
     cfg.start = start_core;
     cfg.load_h2peek = load_h2peek;
     llm_tap_init(&cfg);
-    if (pthread_atfork(NULL, NULL, atfork_child) || atexit(at_exit)) {
-        llm_log("pthread_atfork/atexit failed; staying pass-through");
+    if (pthread_atfork(NULL, NULL, atfork_child)) {
+        llm_log("pthread_atfork failed; staying pass-through");
         llm_shim_off = 1;
     }
     init_pid = getpid();
+    __atomic_store_n(&exit_armed, 1, __ATOMIC_RELEASE);
 done:
     __atomic_store_n(&init_done, 1, __ATOMIC_RELEASE);
 }
