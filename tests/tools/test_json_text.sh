@@ -97,6 +97,13 @@ sqlite_same "export sqlite" "$T/b"
 [[ $(grep -c '^INSERT INTO llm_operations' "$T/direct.dump") -eq 3000 ]] ||
     fail "export sqlite: not 3000 rows"
 sqlite_same "sqlite --model" "$T/b" --model "$model"
+# stats reads the fields it counts the same way (with filters, every grouping)
+same "stats" "$LLMOPS" stats --db "$T/b"
+same "stats --by session --format csv" "$LLMOPS" stats --db "$T/b" --by session --format csv
+same "stats --by day,workspace,agent,exe --format json" "$LLMOPS" stats --db "$T/b" \
+    --by day,workspace,agent,exe --format json
+same "stats --status error --by model" "$LLMOPS" stats --db "$T/b" --status error --by model
+WANT_RC=1 same "stats of a corrupt record" "$LLMOPS" stats --db "$T/a"
 # tail, both formats
 same "tail ndjson" "$LLMOPS" tail --db "$T/b" -n 400 --format ndjson
 [[ $(wc -l <"$T/direct.out") -eq 400 ]] || fail "tail: $(wc -l <"$T/direct.out") lines"
