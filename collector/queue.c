@@ -45,7 +45,7 @@ int llm_queue_push(struct llm_queue *q, struct llm_msg *m)
     int wake = 0;
 
     pthread_mutex_lock(&q->mu);
-    if (q->stopping || q->bytes + LLM_MSG_COST(m->len) > q->max_bytes) {
+    if (q->stopping || q->bytes + m->len > q->max_bytes) {
         q->dropped++;
         pthread_mutex_unlock(&q->mu);
         free(m);
@@ -56,7 +56,7 @@ int llm_queue_push(struct llm_queue *q, struct llm_msg *m)
     else
         q->head = m;
     q->tail = m;
-    q->bytes += LLM_MSG_COST(m->len);
+    q->bytes += m->len;
     wake = q->waiting;
     pthread_mutex_unlock(&q->mu);
     if (wake)

@@ -27,7 +27,7 @@ struct llm_open_info {
     int capture; /* LLM_CAPTURE_* */
     int tls;
     int opaque; /* TLS to an LLM host through a library we cannot hook: no bytes follow */
-    int port;   /* peer port, 0 when unknown */
+    int port; /* peer port, 0 when unknown */
     char sni[256];
 };
 
@@ -51,12 +51,6 @@ struct llm_queue {
     int waiting;      /* the consumer sleeps on cv */
     int stopping;     /* wake the consumer for good */
 };
-
-/* What a message of len bytes costs the budget: its memory, header and
- * malloc's own word included, so that max_bytes bounds what the queue holds
- * however small the messages (a stream of tiny events). An empty message
- * (open without info, close) costs nothing and always fits. */
-#define LLM_MSG_COST(len) ((len) ? (size_t)(len) + sizeof(struct llm_msg) + 16 : 0)
 
 void llm_queue_init(struct llm_queue *q, size_t max_bytes);
 /* Allocates a message with room for len bytes (NULL on ENOMEM). */

@@ -34,17 +34,14 @@ static void test_queue_fifo_and_budget(void **state)
     struct llm_msg *m, *list;
 
     (void)state;
-    /* a message costs its bytes plus its header and malloc's word */
-    const size_t hdr = sizeof(struct llm_msg) + 16;
-    assert_int_equal(LLM_MSG_COST(4), 4 + hdr);
-    llm_queue_init(&q, 10 + 3 * hdr);
+    llm_queue_init(&q, 10);
     assert_int_equal(llm_queue_push(&q, llm_msg_new(1, LLM_MSG_OUT, "abcd", 4, 11, 12)), 0);
     assert_int_equal(llm_queue_push(&q, llm_msg_new(2, LLM_MSG_IN, "efgh", 4, 13, 14)), 0);
-    assert_int_equal(q.bytes, 8 + 2 * hdr);
+    assert_int_equal(q.bytes, 8);
     /* 8 + 3 > 10: refused, counted, freed */
     assert_int_equal(llm_queue_push(&q, llm_msg_new(3, LLM_MSG_IN, "ijk", 3, 0, 0)), LLM_EFULL);
     assert_int_equal(q.dropped, 1);
-    assert_int_equal(q.bytes, 8 + 2 * hdr);
+    assert_int_equal(q.bytes, 8);
     /* exactly at the budget is fine; an empty message always fits */
     assert_int_equal(llm_queue_push(&q, llm_msg_new(4, LLM_MSG_IN, "kl", 2, 0, 0)), 0);
     assert_int_equal(llm_queue_push(&q, llm_msg_new(5, LLM_MSG_CLOSE, NULL, 0, 0, 0)), 0);
@@ -159,7 +156,7 @@ static void test_queue_threads(void **state)
 
 /* ------------------------------------------------------------------ tap */
 
-#define QMAX 4096
+#define QMAX 2048
 
 static struct llm_queue *started_q;
 static int start_calls, start_rc, describe_calls;
@@ -485,8 +482,7 @@ static void test_tap_queue_full_sets_lost(void **state)
     llm_msg_free_list(list);
     /* a dropped CLOSE cannot be flagged later; a dropped message before it
      * flags the CLOSE itself */
-    llm_tap_data(41, LLM_DIR_IN, big, QMAX - LLM_MSG_COST(1) + 1, LLM_CAPTURE_OPENSSL,
-                 NULL);                                              /* fills the budget exactly */
+    llm_tap_data(41, LLM_DIR_IN, big, QMAX, LLM_CAPTURE_OPENSSL, NULL);
     llm_tap_data(41, LLM_DIR_IN, "z", 1, LLM_CAPTURE_OPENSSL, NULL); /* dropped */
     list = drain();
     llm_msg_free_list(list);
