@@ -148,8 +148,8 @@ log "warming the page cache ($(calc "$STORE_APPARENT / 1048576" 0) MiB store)"
 cat "$STORE/data.mdb" >/dev/null
 if ((HAVE_SQLITE)); then cat "$CSV" >/dev/null; fi
 
-ND=() CAT=() SQ=() IMP=()
-NDJSON_BYTES=0 SQLITE_BYTES=0 FLOOR_BYTES=0
+ND=() CAT=() SQ=() IMP=() CS=() STA=()
+NDJSON_BYTES=0 SQLITE_BYTES=0 FLOOR_BYTES=0 CSV_BYTES=0
 for ((r = 0; r < REPS; r++)); do
   log "rep $((r + 1))/$REPS: llmops export --format ndjson ($N records)"
   rm -f "$TMP/out.ndjson"
@@ -163,6 +163,19 @@ for ((r = 0; r < REPS; r++)); do
   lines=$(wc -l <"$TMP/out.ndjson")
   [[ $lines == "$N" ]] || die "the NDJSON export has $lines lines, not $N"
   rm -f "$TMP/out.ndjson"
+
+  log "rep $((r + 1))/$REPS: llmops export --format csv"
+  rm -f "$TMP/out.csv"
+  t=$(timed /dev/null "$TMP/cs.err" "$CLI" export --db "$STORE" --format csv \
+    --out "$TMP/out.csv") || { cat "$TMP/cs.err" >&2; die "llmops export --format csv"; }
+  CS+=("$t")
+  CSV_BYTES=$(stat -c %s "$TMP/out.csv")
+  rm -f "$TMP/out.csv"
+
+  log "rep $((r + 1))/$REPS: llmops stats"
+  t=$(timed /dev/null "$TMP/st.err" "$CLI" stats --db "$STORE") ||
+    { cat "$TMP/st.err" >&2; die "llmops stats"; }
+  STA+=("$t")
 
   ((HAVE_SQLITE)) || continue
   log "rep $((r + 1))/$REPS: llmops export --format sqlite"
@@ -239,14 +252,18 @@ median of $REPS run(s) each (cat: $((REPS * CAT_REPS)) runs).
 |---|---|---|---|---|---|
 $(row "llmops export --format ndjson --out FILE" "$NDJSON_BYTES" "${ND[@]}")
 $(row "floor: cat FILE >/dev/null (that NDJSON)" "$NDJSON_BYTES" "${CAT[@]}")
+$(row "llmops export --format csv --out FILE" "$CSV_BYTES" "${CS[@]}")
+$(row "llmops stats (table, by provider,model)" 0 "${STA[@]}")
 $(if ((HAVE_SQLITE)); then
     row "llmops export --format sqlite --out DB (fresh file)" "$SQLITE_BYTES" "${SQ[@]}"
     row "floor: sqlite3 .mode csv / .import of the CSV (fresh file)" "$FLOOR_BYTES" "${IMP[@]}"
   fi)
 
 **NDJSON: export / cat = $(ratio "$ND_W" "$CAT_W")** wall ($(ratio "$ND_C" "$CAT_C") CPU).
+**CSV: $(calc "$N / $(med 1 "${CS[@]}")" 0) records/s** wall ($(calc "$N / $(cpu_med "${CS[@]}")" 0) per CPU second; goal ≥ 80,000).
+**stats on $N records: $(calc "$(med 1 "${STA[@]}")" 2) s** wall ($(calc "$(cpu_med "${STA[@]}")" 2) s CPU; goal ≤ 3 s for 1,000,000).
 $(if ((HAVE_SQLITE)); then
-    echo "**SQLite: export / sqlite3 .import = $(ratio "$SQ_W" "$IMP_W")** wall ($(ratio "$SQ_C" "$IMP_C") CPU)."
+    echo "**SQLite: export / sqlite3 .import = $(ratio "$SQ_W" "$IMP_W")** wall ($(ratio "$SQ_C" "$IMP_C") CPU; goal ≤ 1.0)."
   else echo "SQLite: skipped (no sqlite3 CLI; apt-get install sqlite3)."; fi)
 
 The SQLite floor imports the CSV export ${CSV_NOTE:-(cached)} into a table with the CSV's
@@ -259,6 +276,8 @@ formatting per record.
 
 \`\`\`
 $(raw "ndjson export" "${ND[@]}")
+$(raw "csv export   " "${CS[@]}")
+$(raw "stats        " "${STA[@]}")
 $(raw "cat          " "${CAT[@]}")
 $(if ((HAVE_SQLITE)); then
     raw "sqlite export" "${SQ[@]}"

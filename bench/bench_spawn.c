@@ -5,7 +5,9 @@
  * wait4, user+sys CPU and max RSS from wait4's rusage. Output is two lines:
  *   plain|shim runs=N wall_mean_us= wall_median_us= wall_sd_us= cpu_mean_us=
  *              cpu_median_us= maxrss_kb=
- * usage: bench_spawn --runs N [--warmup W] --preload SO -- CMD [ARGS...] */
+ * With --base BASE the "plain" side preloads BASE instead of nothing (the
+ * shim against an empty preload).
+ * usage: bench_spawn --runs N [--warmup W] [--base BASE] --preload SO -- CMD [ARGS...] */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -123,26 +125,40 @@ static char **make_env(const char *so)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"runs", 1, 0, 'n'}, {"warmup", 1, 0, 'w'}, {"preload", 1, 0, 'p'}, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"runs", 1, 0, 'n'},
+                                         {"warmup", 1, 0, 'w'},
+                                         {"preload", 1, 0, 'p'},
+                                         {"base", 1, 0, 'b'},
+                                         {0, 0, 0, 0}};
     int runs = 0, warmup = 10, o;
-    const char *so = NULL;
+    const char *so = NULL, *base = NULL;
 
     while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
         switch (o) {
-        case 'n': runs = atoi(optarg); break;
-        case 'w': warmup = atoi(optarg); break;
-        case 'p': so = optarg; break;
-        default: return 2;
+        case 'n':
+            runs = atoi(optarg);
+            break;
+        case 'w':
+            warmup = atoi(optarg);
+            break;
+        case 'p':
+            so = optarg;
+            break;
+        case 'b':
+            base = optarg;
+            break;
+        default:
+            return 2;
         }
     }
     if (runs < 1 || !so || optind >= argc) {
-        fputs("usage: bench_spawn --runs N [--warmup W] --preload SO -- CMD [ARGS...]\n",
+        fputs("usage: bench_spawn --runs N [--warmup W] [--base BASE] --preload SO -- CMD "
+              "[ARGS...]\n",
               stderr);
         return 2;
     }
     char **cmd = argv + optind;
-    char **env[2] = {make_env(NULL), make_env(so)};
+    char **env[2] = {make_env(base), make_env(so)};
     struct sample *s[2] = {calloc((size_t)runs, sizeof(struct sample)),
                            calloc((size_t)runs, sizeof(struct sample))};
     struct sample junk;

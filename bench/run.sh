@@ -141,6 +141,22 @@ ST_EMPTY=$("$TMP/bench_spawn" --runs "$STARTUP_RUNS" --warmup 20 \
   --preload "$TMP/empty_preload.so" -- /bin/true)
 ST_PY=$("$TMP/bench_spawn" --runs "$PY_RUNS" --warmup 3 --preload "$SHIM" -- \
   "$PY" -c 'import ssl')
+# goal 1: the shim against its floor, any LD_PRELOAD (an empty .so), paired
+ST_VS_EMPTY=$("$TMP/bench_spawn" --runs "$STARTUP_RUNS" --warmup 20 \
+  --base "$TMP/empty_preload.so" --preload "$SHIM" -- /bin/true)
+# ... and in instructions, start to exit (callgrind; exact from run to run)
+IDLE_IR=()
+if ((HAVE_CG)); then
+  mkdir -p "$TMP/cg"
+  for m in none empty shim; do
+    pre=()
+    [[ $m == empty ]] && pre=(env LD_PRELOAD="$TMP/empty_preload.so")
+    [[ $m == shim ]] && pre=(env LD_PRELOAD="$SHIM")
+    "${pre[@]}" valgrind --tool=callgrind --callgrind-out-file="$TMP/cg/idle-$m" /bin/true \
+      2>"$TMP/cg/idle-$m.log" || { cat "$TMP/cg/idle-$m.log" >&2; die "callgrind /bin/true"; }
+    IDLE_IR+=("$(awk '/^(summary|totals):/ { print $2; exit }' "$TMP/cg/idle-$m")")
+  done
+fi
 unset LLMOPS_DB
 [[ ! -e $TMP/startup-db ]] || log "WARNING: the start-up runs created a store"
 T_START=$((SECONDS - T_START0))
@@ -480,6 +496,19 @@ Tree: $COMMIT$DIRTY. Ratios are shim / plain, measured interleaved in this run.
 $(startup_row "/bin/true ×$STARTUP_RUNS" "$ST_TRUE")
 $(startup_row "reference: /bin/true, LD_PRELOAD of an empty .so ×$STARTUP_RUNS" "$ST_EMPTY")
 $(startup_row "python3 -c 'import ssl' ×$PY_RUNS" "$ST_PY")
+$(startup_row "/bin/true, shim against the empty preload (the \"plain\" side preloads the empty .so) ×$STARTUP_RUNS" "$ST_VS_EMPTY")
+
+Goal: a process that makes no connection pays ≤ 1.02× the empty preload's wall (last row,
+ratio of the means) and ≤ +15,000 instructions over it, start to exit:
+
+$(if ((${#IDLE_IR[@]} == 3)); then cat <<EOT
+| /bin/true under callgrind | Ir (user space, start to exit) | over no preload | over the empty preload |
+|---|---|---|---|
+| no preload | ${IDLE_IR[0]} | | |
+| LD_PRELOAD of an empty .so (the floor) | ${IDLE_IR[1]} | $((IDLE_IR[1] - IDLE_IR[0])) | |
+| LD_PRELOAD=libllmops.so | ${IDLE_IR[2]} | $((IDLE_IR[2] - IDLE_IR[0])) | **$((IDLE_IR[2] - IDLE_IR[1]))** (goal ≤ 15000: $( ((IDLE_IR[2] - IDLE_IR[1] <= 15000)) && echo met || echo NOT met)) |
+EOT
+else echo "(callgrind counts skipped: valgrind not installed, or BENCH_CG=0)"; fi)
 
 ## 2. LLM path ($CALLS streamed chat completions, one keep-alive TLS connection, $REPS runs each)
 
@@ -607,6 +636,8 @@ start-up /bin/true, empty preload (reported as "shim"):
 $ST_EMPTY
 start-up python3 -c 'import ssl':
 $ST_PY
+start-up /bin/true, empty preload (reported as "plain") vs the shim:
+$ST_VS_EMPTY
 $STORE_RAW_LINES\`\`\`
 
 Section times: start-up ${T_START} s, LLM path ${T_LLM} s, bulk ${T_BULK} s, callgrind ${T_CG} s,

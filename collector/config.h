@@ -21,6 +21,7 @@ struct llm_config {
     size_t max_parse;     /* LLMOPS_MAX_PARSE, >= 1k */
     size_t max_event;     /* LLMOPS_MAX_EVENT, >= 1k */
     int capture_content;  /* LLMOPS_CAPTURE_CONTENT */
+    const char *proxy;    /* LLMOPS_PROXY (set by llmops run), or NULL */
 };
 
 /* Fills every field of c from the environment (defaults where unset) and,

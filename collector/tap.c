@@ -11,6 +11,11 @@
  * bytes too (its SETTINGS, or the 101 of an h2c upgrade), so that the
  * collector sees both directions from their start.
  *
+ * The bucket array is allocated on the first entry, and connections still
+ * in ST_OPAQUE are also kept on their own list, so that a process pays
+ * only for what it used: at exit the opaque list is walked (usually empty),
+ * never the table; after fork the child drops the array pointer.
+ *
  * After fork the child cannot trust any lock or list another thread held, so
  * llm_tap_atfork_child() re-initialises the locks and forgets (leaks) the
  * parent's entries rather than freeing them. */
@@ -48,6 +53,7 @@ static pthread_mutex_t sni_mu = PTHREAD_MUTEX_INITIALIZER;
 
 struct tap_conn {
     struct tap_conn *next;
+    struct tap_conn *onext, **oprev; /* the opaque list, while ST_OPAQUE */
     uintptr_t key;
     uint64_t id;
     int state;
@@ -64,9 +70,15 @@ struct tap_conn {
     struct llm_open_info info;
 };
 
-static struct tap_conn *buckets[NBUCKETS];
+/* NULL until the first entry (set once per process, under a stripe, with
+ * a compare-and-swap); zero-filled mutexes are default-initialised ones. */
+static struct tap_conn **buckets;
 static pthread_mutex_t stripes[NSTRIPES];
-static struct llm_queue queue;
+static struct tap_conn *opaque_head; /* connections in ST_OPAQUE */
+static pthread_mutex_t opaque_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct llm_queue queue; /* initialised with the first entry */
+static pthread_once_t queue_once = PTHREAD_ONCE_INIT;
+static int queue_ready;
 static struct llm_tap_config config;
 static uint64_t next_id;
 static int disabled;
@@ -86,9 +98,70 @@ static inline size_t bucket_of(uintptr_t key)
 void llm_tap_init(const struct llm_tap_config *cfg)
 {
     config = *cfg;
-    for (int i = 0; i < NSTRIPES; i++)
-        pthread_mutex_init(&stripes[i], NULL);
-    llm_queue_init(&queue, cfg->queue_max);
+}
+
+static void queue_init(void)
+{
+    llm_queue_init(&queue, config.queue_max);
+    queue_ready = 1;
+}
+
+/* The entry for key, or NULL; with the stripe of b held. */
+static struct tap_conn *lookup(size_t b, uintptr_t key)
+{
+    struct tap_conn **t = __atomic_load_n(&buckets, __ATOMIC_ACQUIRE), *c;
+
+    if (!t)
+        return NULL;
+    for (c = t[b]; c && c->key != key; c = c->next)
+        ;
+    return c;
+}
+
+/* Links a new entry into bucket b (stripe held); 0, or -1 without memory. */
+static int insert(size_t b, struct tap_conn *c)
+{
+    struct tap_conn **t = __atomic_load_n(&buckets, __ATOMIC_ACQUIRE);
+
+    if (!t) {
+        struct tap_conn **fresh = calloc(NBUCKETS, sizeof(*fresh)), **none = NULL;
+        if (!fresh)
+            return -1;
+        /* nothing is pushed before a connection has an entry */
+        pthread_once(&queue_once, queue_init);
+        if (__atomic_compare_exchange_n(&buckets, &none, fresh, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            t = fresh;
+        else {
+            free(fresh);
+            t = none;
+        }
+    }
+    c->next = t[b];
+    t[b] = c;
+    return 0;
+}
+
+static void opaque_add(struct tap_conn *c)
+{
+    pthread_mutex_lock(&opaque_mu);
+    c->onext = opaque_head;
+    c->oprev = &opaque_head;
+    if (opaque_head)
+        opaque_head->oprev = &c->onext;
+    __atomic_store_n(&opaque_head, c, __ATOMIC_RELAXED); /* read unlocked at exit */
+    pthread_mutex_unlock(&opaque_mu);
+}
+
+static void opaque_del(struct tap_conn *c)
+{
+    pthread_mutex_lock(&opaque_mu);
+    __atomic_store_n(c->oprev, c->onext, __ATOMIC_RELAXED);
+    if (c->onext)
+        c->onext->oprev = c->oprev;
+    c->onext = NULL;
+    c->oprev = NULL;
+    pthread_mutex_unlock(&opaque_mu);
 }
 
 static int sni_has(const struct sni_set *set, const char *host)
@@ -212,9 +285,10 @@ static int classify(struct tap_conn *c, llm_tap_describe_fn describe, uintptr_t 
         int r = llm_tls_sni((const unsigned char *)c->head, c->hlen, sni, sizeof(sni));
         if (r == LLM_EPARTIAL)
             return c->hlen < LLM_CLASS_HEAD_MAX ? LLM_CLASS_MORE : LLM_CLASS_OTHER;
-        if (r == 1 && llm_provider_for_host(sni, strlen(sni))) {
+        if (r == 1 && llm_provider_for_host(sni, strlen(sni)) && c->state != ST_OPAQUE) {
             snprintf(c->info.sni, sizeof(c->info.sni), "%s", sni);
             c->state = ST_OPAQUE;
+            opaque_add(c);
         }
         return LLM_CLASS_OTHER;
     }
@@ -239,8 +313,7 @@ int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captur
         !__atomic_load_n(&h2peek_tried, __ATOMIC_ACQUIRE))
         ensure_h2peek();
     pthread_mutex_lock(mu);
-    for (c = buckets[b]; c && c->key != key; c = c->next)
-        ;
+    c = lookup(b, key);
     if (c && (c->state == ST_OTHER || c->state == ST_OPAQUE))
         goto unlock;
     ts = llm_now_ns();
@@ -253,11 +326,14 @@ int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captur
         c = calloc(1, sizeof(*c));
         if (!c)
             goto unlock;
+        if (insert(b, c)) {
+            free(c);
+            c = NULL;
+            goto unlock;
+        }
         c->key = key;
         c->capture = capture;
         c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
-        c->next = buckets[b];
-        buckets[b] = c;
         __atomic_fetch_add(&stats.conns_seen, 1, __ATOMIC_RELAXED);
         if (dir == LLM_DIR_IN) {
             c->cls = LLM_CLASS_MORE_H2;
@@ -324,11 +400,13 @@ unlock:
     return pass ? LLM_TAP_PASS : 0;
 add_other:
     c = calloc(1, sizeof(*c));
+    if (c && insert(b, c)) {
+        free(c);
+        c = NULL;
+    }
     if (c) {
         c->key = key;
         c->state = ST_OTHER;
-        c->next = buckets[b];
-        buckets[b] = c;
     }
     goto unlock;
 }
@@ -361,11 +439,15 @@ void llm_tap_close(uintptr_t key)
 {
     size_t b = bucket_of(key);
     pthread_mutex_t *mu = &stripes[b % NSTRIPES];
-    struct tap_conn **pp, *c = NULL;
+    struct tap_conn **t, **pp, *c = NULL;
     int start = 0;
 
+    /* a process that never tracked a connection has nothing to close */
+    if (!__atomic_load_n(&buckets, __ATOMIC_ACQUIRE))
+        return;
     pthread_mutex_lock(mu);
-    for (pp = &buckets[b]; *pp; pp = &(*pp)->next) {
+    t = __atomic_load_n(&buckets, __ATOMIC_ACQUIRE);
+    for (pp = &t[b]; *pp; pp = &(*pp)->next) {
         if ((*pp)->key == key) {
             c = *pp;
             *pp = c->next;
@@ -374,8 +456,10 @@ void llm_tap_close(uintptr_t key)
     }
     if (c && c->state == ST_WATCHED && !__atomic_load_n(&disabled, __ATOMIC_RELAXED))
         push(c, LLM_MSG_CLOSE, NULL, 0, llm_now_ns(), llm_mono_ns());
-    if (c && c->state == ST_OPAQUE)
+    if (c && c->state == ST_OPAQUE) {
+        opaque_del(c);
         start = report_opaque(c);
+    }
     pthread_mutex_unlock(mu);
     if (c) {
         free(c->head);
@@ -386,18 +470,34 @@ void llm_tap_close(uintptr_t key)
         ensure_started();
 }
 
+/* Walks the opaque list only. Its lock is taken inside a stripe elsewhere,
+ * so here the key is read under it alone, then the entry is looked up again
+ * under its stripe: it may have been closed (and its key reused) meanwhile,
+ * in which case it has left the list and the loop moves on. */
 void llm_tap_report_opaque(void)
 {
     int start = 0;
 
-    for (size_t b = 0; b < NBUCKETS; b++) {
+    if (!__atomic_load_n(&opaque_head, __ATOMIC_RELAXED))
+        return;
+    for (;;) {
+        uintptr_t key;
+        struct tap_conn *c;
+
+        pthread_mutex_lock(&opaque_mu);
+        key = opaque_head ? opaque_head->key : 0;
+        c = opaque_head;
+        pthread_mutex_unlock(&opaque_mu);
+        if (!c)
+            break;
+        size_t b = bucket_of(key);
         pthread_mutex_t *mu = &stripes[b % NSTRIPES];
         pthread_mutex_lock(mu);
-        for (struct tap_conn *c = buckets[b]; c; c = c->next) {
-            if (c->state == ST_OPAQUE) {
-                start |= report_opaque(c);
-                c->state = ST_OTHER;
-            }
+        c = lookup(b, key);
+        if (c && c->state == ST_OPAQUE) {
+            opaque_del(c);
+            start |= report_opaque(c);
+            c->state = ST_OTHER;
         }
         pthread_mutex_unlock(mu);
     }
@@ -412,9 +512,10 @@ int llm_tap_watched(uintptr_t key)
     struct tap_conn *c;
     int w;
 
+    if (!__atomic_load_n(&buckets, __ATOMIC_ACQUIRE))
+        return 0;
     pthread_mutex_lock(mu);
-    for (c = buckets[b]; c && c->key != key; c = c->next)
-        ;
+    c = lookup(b, key);
     w = c && c->state == ST_WATCHED;
     pthread_mutex_unlock(mu);
     return w;
@@ -433,15 +534,17 @@ void llm_tap_disable(void)
 
 void llm_tap_atfork_child(void)
 {
-    memset(buckets, 0, sizeof(buckets));
-    for (int i = 0; i < NSTRIPES; i++)
-        pthread_mutex_init(&stripes[i], NULL);
+    buckets = NULL; /* the parent's entries are leaked, not walked */
+    opaque_head = NULL;
+    memset(stripes, 0, sizeof(stripes));
+    pthread_mutex_init(&opaque_mu, NULL);
     pthread_mutex_init(&start_mu, NULL);
     pthread_mutex_init(&sni_mu, NULL);
     llm_tap_proxy_atfork_child();
     memset(&ssl_seen, 0, sizeof(ssl_seen));
     memset(&reported, 0, sizeof(reported));
-    llm_queue_reset(&queue);
+    if (queue_ready) /* the parent's messages are leaked too */
+        llm_queue_reset(&queue);
     started = 0;
     disabled = 0;
     memset(&stats, 0, sizeof(stats));

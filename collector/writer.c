@@ -5,7 +5,8 @@
  * with every signal blocked (the host owns its signals) and with the hook
  * guard set, so its own I/O is never tapped.
  *
- * Batching: each wake-up takes everything queued, turns it into records and
+ * Batching: each wake-up takes everything queued (lingering a moment after
+ * each batch, see LINGER_NS), turns it into records and
  * commits them in one LMDB transaction, so under load one fsync covers many
  * records. The store is opened on the first record, never before.
  *
@@ -32,9 +33,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BATCH_MAX 512
+/* After a batch, the thread lets the queue fill this long before it looks
+ * again: a stream's events then arrive in one batch, and the app threads
+ * that push them find the thread not waiting, so they make no wake-up
+ * syscall per event (llm_queue_push signals only a waiting consumer).
+ * Records carry the hooks' timestamps, so the delay changes none of them. */
+#define LINGER_NS 1000000L
 
 /* Who makes the calls: read once when the thread starts. */
 struct proc_info {
@@ -221,6 +229,10 @@ static void *run(void *arg)
         pthread_mutex_unlock(&w.mu);
         if (stop && !list)
             break;
+        if (list && !stop) {
+            struct timespec linger = {0, LINGER_NS};
+            nanosleep(&linger, NULL);
+        }
     }
     llm_conns_close_all(&w.conns, "process_exit", llm_now_ns(), llm_mono_ns());
     flush();

@@ -19,6 +19,7 @@
 #include "tap_proxy.h"
 
 #include <dlfcn.h>
+#include <stddef.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -42,6 +43,7 @@ static int flush_timeout_ms = 3000;
 static pid_t core_pid; /* the process whose collector is running (atomic: the
                           exit handler may run on another thread) */
 static pid_t init_pid; /* the process the shim was set up in */
+static int exit_armed; /* init() completed with tapping on */
 
 static void at_exit(void)
 {
@@ -143,6 +145,14 @@ void llm_shim_exit_flush(void)
     at_exit();
 }
 
+/* Runs with this library's atexit handlers (both when exit() unloads the
+ * objects), but costs the constructor no registration call. */
+__attribute__((destructor)) static void shim_dtor(void)
+{
+    if (__atomic_load_n(&exit_armed, __ATOMIC_ACQUIRE))
+        at_exit();
+}
+
 static void atfork_child(void)
 {
     __atomic_store_n(&core_pid, 0, __ATOMIC_RELAXED);
@@ -163,19 +173,21 @@ static void init(void)
         llm_shim_off = 1;
         goto done;
     }
-    if (llm_providers_configure(conf.hosts))
+    /* nothing to configure (nor to free) without it */
+    if (conf.hosts && llm_providers_configure(conf.hosts))
         llm_log("LLMOPS_HOSTS has entries that are not host=provider; they are ignored");
     flush_timeout_ms = conf.flush_timeout_ms;
     cfg.queue_max = conf.queue_max;
     cfg.start = start_core;
     cfg.load_h2peek = load_h2peek;
     llm_tap_init(&cfg);
-    llm_tap_proxy_configure(getenv("LLMOPS_PROXY")); /* set by llmops run */
-    if (pthread_atfork(NULL, NULL, atfork_child) || atexit(at_exit)) {
-        llm_log("pthread_atfork/atexit failed; staying pass-through");
+    llm_tap_proxy_configure(conf.proxy); /* set by llmops run */
+    if (pthread_atfork(NULL, NULL, atfork_child)) {
+        llm_log("pthread_atfork failed; staying pass-through");
         llm_shim_off = 1;
     }
     init_pid = getpid();
+    __atomic_store_n(&exit_armed, 1, __ATOMIC_RELEASE);
     if (!llm_shim_off)
         llm_ssl_inline_install();
 done:

@@ -4,7 +4,9 @@
  * llm_record_to_json() (every schema field, in schema order, null where
  * unknown) and priced, to the chosen exporter (export_*.c). The JSON
  * exporters take the record's JSON text instead, written from its msgpack
- * by record_json.c (only the fields filters and price read are decoded).
+ * by record_json.c (only the fields filters and price read are decoded), and
+ * the table exporters (CSV, SQLite) its values read from the msgpack one by
+ * one (llm_rjson_cell): the same values, without the jansson tree.
  * Records stream from one read transaction, so the export is one consistent
  * snapshot even while writers keep adding, and only one record is in memory.
  * A named output file of a stream format is written under a temporary name
@@ -139,6 +141,28 @@ static const struct llm_exporter *exporter(enum llm_export_format f)
     }
 }
 
+/* LLMOPS_DEBUG_JANSSON=1 (as in record_json.c) keeps every format on the
+ * jansson row path, so that the tests can compare the two byte for byte. */
+static llm_export_cells_fn cells_row(enum llm_export_format f)
+{
+    static int forced = -1;
+
+    if (forced < 0) {
+        const char *e = getenv("LLMOPS_DEBUG_JANSSON");
+        forced = e && !strcmp(e, "1");
+    }
+    if (forced)
+        return NULL;
+    switch (f) {
+    case LLM_EXPORT_CSV:
+        return llm_export_csv_cells;
+    case LLM_EXPORT_SQLITE:
+        return llm_export_sqlite_cells;
+    default:
+        return NULL;
+    }
+}
+
 static int put_row(void *arg, const void *key, size_t klen, json_t *rec)
 {
     struct llm_export *x = arg;
@@ -174,6 +198,19 @@ static int put_text(void *arg, const void *key, size_t klen, struct llm_rjson *r
     return rc;
 }
 
+static int put_cells(void *arg, const void *key, size_t klen, struct llm_rjson *rj)
+{
+    struct llm_export *x = arg;
+    int rc;
+
+    x->key = key; /* x->ulid is made only where a record lacks its id */
+    x->klen = klen;
+    llm_cost_fill(rj->rec); /* as put_row */
+    rc = cells_row(x->o->format)(x, rj);
+    x->rows++;
+    return rc;
+}
+
 static int scan_text(struct llm_export *x, struct llm_store *s)
 {
     struct llm_rjson rj;
@@ -181,7 +218,8 @@ static int scan_text(struct llm_export *x, struct llm_store *s)
 
     llm_rjson_init(&rj);
     llm_cost_fields(rj.want);
-    rc = llm_filter_scan_text(s, x->o->filter, &rj, put_text, x, x->what, sizeof(x->what));
+    rc = llm_filter_scan_text(s, x->o->filter, &rj, cells_row(x->o->format) ? put_cells : put_text,
+                              x, x->what, sizeof(x->what));
     llm_rjson_free(&rj);
     return rc;
 }
@@ -193,7 +231,7 @@ static int run(struct llm_export *x, struct llm_store *s, const struct llm_expor
     if (rc)
         return rc;
     snprintf(x->what, sizeof(x->what), "read database %s", x->o->db);
-    if (e->text_row)
+    if (e->text_row || cells_row(x->o->format))
         rc = scan_text(x, s);
     else
         rc = llm_filter_scan(s, x->o->filter, put_row, x, x->what, sizeof(x->what));

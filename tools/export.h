@@ -9,6 +9,7 @@
 #define LLM_EXPORT_H
 
 #include "cli.h"
+#include "record_json.h"
 #include "util.h"
 
 #include <jansson.h>
@@ -22,8 +23,10 @@ struct llm_export {
     FILE *fp;                /* stream exporters: the output */
     const char *out_name;    /* for messages */
     char ulid[LLM_ULID_LEN]; /* the current record's key as a ULID ("" if not one) */
-    size_t rows;             /* rows handed to row() so far */
-    void *priv;              /* the exporter's own state */
+    const void *key;         /* cell exporters: the record's key (ulid is left unset) */
+    size_t klen;
+    size_t rows; /* rows handed to row() so far */
+    void *priv;  /* the exporter's own state */
     char what[4200];
 };
 
@@ -37,6 +40,13 @@ struct llm_exporter {
      * json_dumpb makes of what row gets, without decoding the whole record */
     int (*text_row)(struct llm_export *x, const char *text, size_t n);
 };
+
+/* Instead of row, for the table formats: the record loaded and priced, its
+ * values read one by one with llm_rjson_cell() (the very values row would
+ * find in rec), without building the jansson record. */
+typedef int (*llm_export_cells_fn)(struct llm_export *x, struct llm_rjson *rj);
+int llm_export_csv_cells(struct llm_export *x, struct llm_rjson *rj);
+int llm_export_sqlite_cells(struct llm_export *x, struct llm_rjson *rj);
 
 extern const struct llm_exporter llm_exporter_ndjson, llm_exporter_json, llm_exporter_csv,
     llm_exporter_sqlite, llm_exporter_sql, llm_exporter_postgres;

@@ -17,6 +17,12 @@ struct sqlite_state {
     sqlite3_stmt *insert;
     const struct llm_sql_column *cols;
     size_t ncols;
+    int *field;    /* each column's record field (llm_rjson_cell) */
+    size_t id_col; /* operation_id's column */
+    struct {
+        char *p;
+        size_t cap;
+    } * text; /* each column's text until the step: bound SQLITE_STATIC */
 };
 
 static int fail(struct llm_export *x, struct sqlite_state *st, int src)
@@ -60,6 +66,22 @@ static int sqlite_begin(struct llm_export *x)
         return LLM_ENOMEM;
     }
     st->cols = llm_sql_columns(&st->ncols);
+    st->field = malloc(st->ncols * sizeof(*st->field));
+    if (!st->field) {
+        rc = LLM_ENOMEM;
+        goto state_free;
+    }
+    st->text = calloc(st->ncols, sizeof(*st->text));
+    if (!st->text) {
+        rc = LLM_ENOMEM;
+        goto state_free;
+    }
+    st->id_col = st->ncols;
+    for (size_t i = 0; i < st->ncols; i++) {
+        st->field[i] = llm_field_lookup(st->cols[i].field, strlen(st->cols[i].field));
+        if (!strcmp(st->cols[i].name, "operation_id"))
+            st->id_col = i;
+    }
     rc = llm_sqlite_open(x->out_name, &st->db, NULL, x->what, sizeof(x->what));
     if (rc)
         goto state_free;
@@ -79,6 +101,8 @@ insert_finalize:
 db_close:
     sqlite3_close(st->db);
 state_free:
+    free(st->text);
+    free(st->field);
     free(st);
     if (rc == LLM_ENOMEM)
         snprintf(x->what, sizeof(x->what), "export");
@@ -122,6 +146,55 @@ static int sqlite_row(struct llm_export *x, json_t *rec)
     return src == SQLITE_OK || src == SQLITE_DONE ? 0 : fail(x, st, src);
 }
 
+/* Binds text that stays put until the next row (SQLite copies TRANSIENT text
+ * into memory of its own, which cost more than the rest of the bind). */
+static int bind_static(struct sqlite_state *st, size_t i, const struct llm_sql_value *v)
+{
+    if (v->type != LLM_SQL_TEXT)
+        return bind(st->insert, (int)i + 1, v);
+    if (v->n + 1 > st->text[i].cap) {
+        size_t cap = v->n + 1 + v->n / 2 + 64;
+        char *p = realloc(st->text[i].p, cap);
+        if (!p)
+            return SQLITE_NOMEM;
+        st->text[i].p = p;
+        st->text[i].cap = cap;
+    }
+    memcpy(st->text[i].p, v->s, v->n + 1);
+    return sqlite3_bind_text64(st->insert, (int)i + 1, st->text[i].p, v->n, SQLITE_STATIC,
+                               SQLITE_UTF8);
+}
+
+/* sqlite_row's values, read from the msgpack (export.c, llm_rjson_cell). */
+int llm_export_sqlite_cells(struct llm_export *x, struct llm_rjson *rj)
+{
+    struct sqlite_state *st = x->priv;
+    struct llm_sql_value v = {.type = LLM_SQL_NULL};
+    struct llm_cell c = {.k = LLM_CELL_NULL};
+    int rc = 0, src = SQLITE_OK;
+
+    for (size_t i = 0; i < st->ncols && !rc && src == SQLITE_OK; i++) {
+        rc = st->field[i] >= 0 ? llm_rjson_cell(rj, st->field[i], &c) : 0;
+        if (!rc && i == st->id_col && c.k != LLM_CELL_STR && x->klen == 16) /* the key stands in */
+            llm_ulid_format(x->key, x->ulid);
+        if (!rc)
+            rc = llm_sql_value_cell(&st->cols[i], &c, x->klen == 16 ? x->ulid : "", LLM_SQL_SQLITE,
+                                    &v);
+        if (!rc)
+            src = bind_static(st, i, &v); /* copies: c is reused */
+        llm_sql_value_free(&v);
+        c.k = LLM_CELL_NULL;
+    }
+    if (rc) {
+        snprintf(x->what, sizeof(x->what), "export");
+        return rc;
+    }
+    if (src == SQLITE_OK)
+        src = sqlite3_step(st->insert);
+    sqlite3_reset(st->insert);
+    return src == SQLITE_OK || src == SQLITE_DONE ? 0 : fail(x, st, src);
+}
+
 static int sqlite_end(struct llm_export *x, int failed)
 {
     struct sqlite_state *st = x->priv;
@@ -141,6 +214,10 @@ static int sqlite_end(struct llm_export *x, int failed)
         snprintf(x->what, sizeof(x->what), "sqlite %s: close", x->out_name);
         rc = LLM_ESTORE;
     }
+    for (size_t i = 0; st->text && i < st->ncols; i++)
+        free(st->text[i].p);
+    free(st->text);
+    free(st->field);
     free(st);
     x->priv = NULL;
     return rc;

@@ -524,6 +524,13 @@ static int fast_g15(double d, char *out)
 #endif
 }
 
+int llm_rjson_g15(double d, char out[64])
+{
+    int len = fast_g15(d, out);
+
+    return len ? len : snprintf(out, 64, "%.15g", d);
+}
+
 /* A real as jansson 2.14's jsonp_dtostr writes it at precision 15 (that
  * build has no dtoa): "%.15g", ".0" added when neither '.' nor 'e' shows,
  * then the exponent's '+' and leading zeros dropped (1e+300 -> 1e300,
@@ -885,6 +892,7 @@ void llm_rjson_free(struct llm_rjson *r)
     if (r->whole)
         json_decref(r->rec);
     json_decref(r->mini);
+    free(r->cell_owned);
     free(r->extra);
     free(r->out);
     memset(r, 0, sizeof(*r));
@@ -991,4 +999,131 @@ out:
     *text = r->out;
     *n = rc ? 0 : r->n;
     return rc;
+}
+
+/* ---------------------------------------------------------------- cells */
+
+int llm_cell_of_json(json_t *v, struct llm_cell *c, char **owned)
+{
+    memset(c, 0, sizeof(*c));
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        c->k = LLM_CELL_STR;
+        c->s = json_string_value(v);
+        c->n = json_string_length(v);
+        return 0;
+    case JSON_INTEGER:
+        c->k = LLM_CELL_INT;
+        c->i = json_integer_value(v);
+        return 0;
+    case JSON_REAL:
+        c->k = LLM_CELL_REAL;
+        c->d = json_real_value(v);
+        return 0;
+    case JSON_TRUE:
+        c->k = LLM_CELL_TRUE;
+        return 0;
+    case JSON_FALSE:
+        c->k = LLM_CELL_FALSE;
+        return 0;
+    case JSON_OBJECT:
+    case JSON_ARRAY:
+        *owned = json_dumps(v, LLM_EXPORT_JSON_FLAGS);
+        if (!*owned)
+            return LLM_ENOMEM;
+        c->k = LLM_CELL_JSON;
+        c->s = *owned;
+        c->n = strlen(*owned);
+        return 0;
+    default:
+        return 0; /* null, or v == NULL */
+    }
+}
+
+/* A string value as jansson holds it: as stored when it is valid UTF-8 (NUL
+ * included), else repaired as llm_utf8_copy does; NUL-terminated in r->out. */
+static int cell_str(struct llm_rjson *r, const unsigned char *s, size_t n, struct llm_cell *c)
+{
+    size_t i = 0, k;
+    int rc;
+
+    for (;;) { /* ASCII eight bytes at a time, the rest sequence by sequence */
+        uint64_t w;
+        while (n - i >= 8 && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080ull)))
+            i += 8;
+        if (i == n || !(k = s[i] < 0x80 ? 1 : llm_utf8_seq(s + i, n - i)))
+            break;
+        i += k;
+    }
+    if (i == n) {
+        rc = put(r, s, n);
+    } else {
+        size_t len;
+        char *fixed = llm_utf8_copy((const char *)s, n, &len);
+        rc = fixed ? put(r, fixed, len) : LLM_ENOMEM;
+        free(fixed);
+    }
+    if (!rc)
+        rc = put(r, "", 1);
+    if (rc)
+        return rc;
+    c->k = LLM_CELL_STR;
+    c->s = r->out;
+    c->n = r->n - 1;
+    return 0;
+}
+
+int llm_rjson_cell(struct llm_rjson *r, int f, struct llm_cell *c)
+{
+    json_t *cost;
+    struct obj o;
+    int rc = 0;
+
+    free(r->cell_owned);
+    r->cell_owned = NULL;
+    r->n = 0;
+    memset(c, 0, sizeof(*c));
+    if (r->whole)
+        return llm_cell_of_json(json_object_get(r->rec, llm_schema[f].name), c, &r->cell_owned);
+    /* the price (llm_cost_fill) may have set these: as in llm_rjson_text */
+    cost = (f == LLM_F_COST_USD || f == LLM_F_COST_SOURCE) && r->rec
+               ? json_object_get(r->rec, llm_schema[f].name)
+               : NULL;
+    if (cost)
+        return llm_cell_of_json(cost, c, &r->cell_owned);
+    if (!r->at[f] || head(r->p, r->len, r->at[f], &o))
+        return 0; /* null (index_record made sure the value is there) */
+    switch (o.k) {
+    case K_FALSE:
+        c->k = LLM_CELL_FALSE;
+        break;
+    case K_TRUE:
+        c->k = LLM_CELL_TRUE;
+        break;
+    case K_INT:
+        c->k = LLM_CELL_INT;
+        c->i = o.v.i;
+        break;
+    case K_REAL:
+        c->k = LLM_CELL_REAL;
+        c->d = o.v.d;
+        break;
+    case K_STR:
+    case K_BIN:
+        return cell_str(r, o.v.s.p, o.v.s.n, c);
+    case K_ARRAY:
+    case K_MAP:
+        emit(r, r->at[f], &rc);
+        if (!rc)
+            rc = put(r, "", 1);
+        if (rc)
+            return rc;
+        c->k = LLM_CELL_JSON;
+        c->s = r->out;
+        c->n = r->n - 1;
+        break;
+    default:
+        break; /* nil, ext: null */
+    }
+    return 0;
 }

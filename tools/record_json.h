@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct llm_rjson_extra; /* a key the schema does not know */
 
@@ -42,6 +43,7 @@ struct llm_rjson {
     size_t n, cap;
     json_t *mini;             /* rec when not whole: kept from record to record */
     json_t *mv[LLM_F__COUNT]; /* mini's values (borrowed), updated in place */
+    char *cell_owned;         /* llm_rjson_cell's JSON text from jansson */
 };
 
 void llm_rjson_init(struct llm_rjson *r);
@@ -56,5 +58,38 @@ int llm_rjson_load(struct llm_rjson *r, const void *buf, size_t len);
 /* The loaded record as JSON text (no newline), valid until the next call on
  * r. Returns 0 or LLM_ENOMEM. */
 int llm_rjson_text(struct llm_rjson *r, const char **text, size_t *n);
+
+/* One value of a record as the table exporters (CSV, SQL) read it: what the
+ * jansson record holds, with a string's bytes as json_string_value gives
+ * them and an object or array as its json_dumps(LLM_EXPORT_JSON_FLAGS). */
+enum llm_cell_kind {
+    LLM_CELL_NULL, /* null, or not in the record */
+    LLM_CELL_FALSE,
+    LLM_CELL_TRUE,
+    LLM_CELL_INT,
+    LLM_CELL_REAL,
+    LLM_CELL_STR,
+    LLM_CELL_JSON, /* an object or an array, as JSON text */
+};
+
+struct llm_cell {
+    enum llm_cell_kind k;
+    int64_t i;
+    double d;
+    const char *s; /* STR, JSON: s[n] == '\0' */
+    size_t n;
+};
+
+/* snprintf(out, 64, "%.15g", d), mostly without printf; returns its length. */
+int llm_rjson_g15(double d, char out[64]);
+
+/* The cell of a jansson value (NULL: LLM_CELL_NULL); JSON text goes into
+ * *owned (malloc'd, freed by the caller). Returns 0 or LLM_ENOMEM. */
+int llm_cell_of_json(json_t *v, struct llm_cell *c, char **owned);
+
+/* Field f of the loaded (and priced) record, read from its msgpack: the same
+ * cell as llm_cell_of_json(json_object_get(whole record, name)) gives.
+ * Valid until the next call on r. Returns 0 or LLM_ENOMEM. */
+int llm_rjson_cell(struct llm_rjson *r, int f, struct llm_cell *c);
 
 #endif

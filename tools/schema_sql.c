@@ -11,6 +11,7 @@
 #include "schema_sql.h"
 #include "err.h"
 #include "record.h"
+#include "record_json.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -197,67 +198,79 @@ static int pg_json(struct llm_sql_value *v)
     return set_owned(v, text);
 }
 
-static int json_value(json_t *j, enum llm_sql_dialect d, struct llm_sql_value *v)
+/* JSON text (an object or array as its dump, a string as it is): TEXT. */
+static int json_value(const struct llm_cell *j, enum llm_sql_dialect d, struct llm_sql_value *v)
 {
-    if (json_is_string(j))
-        set_text(v, json_string_value(j), json_string_length(j));
-    else if (json_is_object(j) || json_is_array(j)) {
-        if (set_owned(v, json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15))))
-            return LLM_ENOMEM;
-    } else {
+    if (j->k != LLM_CELL_STR && j->k != LLM_CELL_JSON)
         return 0; /* the wrong type: NULL */
-    }
+    set_text(v, j->s, j->n);
     return d == LLM_SQL_POSTGRES ? pg_json(v) : 0;
 }
 
-int llm_sql_value(const struct llm_sql_column *c, json_t *rec, const char *ulid,
-                  enum llm_sql_dialect d, struct llm_sql_value *v)
+/* The value of column c when the record's field holds cell j (its text, if
+ * any, borrowed: it must outlive v). */
+int llm_sql_value_cell(const struct llm_sql_column *c, const struct llm_cell *j, const char *ulid,
+                       enum llm_sql_dialect d, struct llm_sql_value *v)
 {
-    json_t *j = json_object_get(rec, c->field);
     int64_t us;
 
     memset(v, 0, sizeof(*v));
-    if (!json_is_string(j) && !strcmp(c->name, "operation_id") && ulid && *ulid) {
+    if (j->k != LLM_CELL_STR && !strcmp(c->name, "operation_id") && ulid && *ulid) {
         set_text(v, ulid, strlen(ulid)); /* the key is the record's identity */
         return 0;
     }
     switch (c->kind) {
     case LLM_SQL_K_INT:
-        if (json_is_integer(j)) {
+        if (j->k == LLM_CELL_INT) {
             v->type = LLM_SQL_INT;
-            v->i = json_integer_value(j);
+            v->i = j->i;
         }
         return 0;
     case LLM_SQL_K_REAL:
-        if (json_is_number(j)) {
+        if (j->k == LLM_CELL_INT || j->k == LLM_CELL_REAL) {
             v->type = LLM_SQL_REAL;
-            v->d = json_number_value(j);
+            v->d = j->k == LLM_CELL_INT ? (double)j->i : j->d;
         }
         return 0;
     case LLM_SQL_K_BOOL:
-        if (json_is_boolean(j)) {
+        if (j->k == LLM_CELL_TRUE || j->k == LLM_CELL_FALSE) {
             v->type = LLM_SQL_BOOL;
-            v->i = json_is_true(j);
+            v->i = j->k == LLM_CELL_TRUE;
         }
         return 0;
     case LLM_SQL_K_TIME_US:
-        if (json_is_string(j) && !llm_parse_time(json_string_value(j), &us)) {
+        if (j->k == LLM_CELL_STR && !llm_parse_time(j->s, &us)) {
             v->type = LLM_SQL_INT;
             v->i = us;
         }
         return 0;
     case LLM_SQL_K_TIME:
-        if (json_is_string(j) &&
-            (d != LLM_SQL_POSTGRES || !llm_parse_time(json_string_value(j), &us)))
-            set_text(v, json_string_value(j), json_string_length(j));
+        if (j->k == LLM_CELL_STR && (d != LLM_SQL_POSTGRES || !llm_parse_time(j->s, &us)))
+            set_text(v, j->s, j->n);
         return 0;
     case LLM_SQL_K_JSON:
         return json_value(j, d, v);
     default:
-        if (json_is_string(j))
-            set_text(v, json_string_value(j), json_string_length(j));
+        if (j->k == LLM_CELL_STR)
+            set_text(v, j->s, j->n);
         return 0;
     }
+}
+
+int llm_sql_value(const struct llm_sql_column *c, json_t *rec, const char *ulid,
+                  enum llm_sql_dialect d, struct llm_sql_value *v)
+{
+    struct llm_cell j;
+    char *owned = NULL;
+    int rc = llm_cell_of_json(json_object_get(rec, c->field), &j, &owned);
+
+    if (!rc)
+        rc = llm_sql_value_cell(c, &j, ulid, d, v);
+    if (owned && v->s == owned && !v->owned)
+        v->owned = owned; /* the dump of an object or array: v keeps it */
+    else
+        free(owned);
+    return rc;
 }
 
 void llm_sql_value_free(struct llm_sql_value *v)

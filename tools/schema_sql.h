@@ -69,5 +69,10 @@ struct llm_sql_value {
 int llm_sql_value(const struct llm_sql_column *c, json_t *rec, const char *ulid,
                   enum llm_sql_dialect d, struct llm_sql_value *v);
 void llm_sql_value_free(struct llm_sql_value *v);
+/* The same from one value of the record (record_json.h), not copied: its
+ * text must outlive v. */
+struct llm_cell;
+int llm_sql_value_cell(const struct llm_sql_column *c, const struct llm_cell *j, const char *ulid,
+                       enum llm_sql_dialect d, struct llm_sql_value *v);
 
 #endif

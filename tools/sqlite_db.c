@@ -149,7 +149,9 @@ int llm_sqlite_open(const char *path, sqlite3 **out, struct llm_sqlite_report *r
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd >= 0) /* an empty file is a new database to SQLite; other errors are its to report */
         close(fd);
-    src = sqlite3_open_v2(path, &m.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* NOMUTEX: the tool uses a connection from one thread; no lock per call */
+    src = sqlite3_open_v2(path, &m.db,
+                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (src != SQLITE_OK) {
         rc = fail(&m, src);
         goto db_close;

@@ -14,6 +14,7 @@
 #include "cost.h"
 #include "err.h"
 #include "filter.h"
+#include "record_json.h"
 #include "stats_out.h"
 #include "store.h"
 
@@ -394,6 +395,44 @@ static int add_record(void *arg, const void *key, size_t klen, json_t *rec)
     return llm_stats_add(&c->a, rec);
 }
 
+/* The record reduced to the fields counted here (record_json.h): decoding
+ * each whole record through jansson was most of the time. */
+static int add_loaded(void *arg, const void *key, size_t klen, struct llm_rjson *rj)
+{
+    return add_record(arg, key, klen, rj->rec);
+}
+
+static void want(struct llm_rjson *rj, const char *name)
+{
+    int f = llm_field_lookup(name, strlen(name));
+
+    if (f >= 0)
+        rj->want[f] = 1;
+}
+
+static int scan(struct stats_ctx *c, struct llm_store *st, const struct llm_filter *filter)
+{
+    static const char *const read_here[] = {"status",     "provider", "model",        "stream",
+                                            "latency_ms", "ttft_ms",  "output_tokens"};
+    const char *old = getenv("LLMOPS_DEBUG_JANSSON"); /* the tests compare the two */
+    struct llm_rjson rj;
+    int rc;
+
+    if (old && !strcmp(old, "1"))
+        return llm_filter_scan(st, filter, add_record, c, c->what, sizeof(c->what));
+    llm_rjson_init(&rj);
+    llm_cost_fields(rj.want);
+    for (size_t i = 0; i < sizeof(read_here) / sizeof(read_here[0]); i++)
+        want(&rj, read_here[i]);
+    for (int i = 0; i < LLM_STATS_NTOK; i++)
+        want(&rj, tok_fields[i]);
+    for (int i = 0; i < c->a.s.nby; i++)
+        want(&rj, c->a.s.field[i]);
+    rc = llm_filter_scan_text(st, filter, &rj, add_loaded, c, c->what, sizeof(c->what));
+    llm_rjson_free(&rj);
+    return rc;
+}
+
 int llm_stats_main(int argc, char **argv)
 {
     struct stats_ctx c = {.a = {.s = {.format = LLM_STATS_TABLE}}};
@@ -418,7 +457,7 @@ int llm_stats_main(int argc, char **argv)
     if (llm_cli_open(a.db, &st))
         return LLM_EXIT_RUNTIME;
     snprintf(c.what, sizeof(c.what), "read database %s", a.db);
-    rc = llm_filter_scan(st, &a.filter, add_record, &c, c.what, sizeof(c.what));
+    rc = scan(&c, st, &a.filter);
     if (rc)
         llm_cli_error(rc, "%s", c.what);
     else if ((rc = llm_stats_print(&c.a.s, stdout)))

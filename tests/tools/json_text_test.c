@@ -11,7 +11,8 @@
  *                  repeated and non-str keys, wrong types, truncations and
  *                  random maps and mutations
  * Each value is compared as loaded, and again after both are priced
- * (llm_cost_fill, with --prices FILE): same return code, same text, and the
+ * (llm_cost_fill, with --prices FILE): same return code, same text, the same
+ * cells for the table exporters (llm_rjson_cell: every field), and the
  * fields the filters and the price read equal in both decodings. Cases that
  * name the path they must take (direct, or jansson) are checked for it;
  * store and corpus records must all take the direct one. Prints a summary;
@@ -68,6 +69,25 @@ static void show_diff(const char *name, const char *a, size_t na, const char *b,
 }
 
 /* One value both ways; priced too when price is set. */
+/* The table exporters' values (llm_rjson_cell) against what the jansson
+ * record holds (llm_cell_of_json), field by field: kind, number, bytes. */
+static void compare_cells(const char *name, json_t *j)
+{
+    for (int f = 0; f < LLM_F__COUNT; f++) {
+        struct llm_cell a, b;
+        char *owned = NULL;
+        int rc_a = llm_cell_of_json(json_object_get(j, llm_schema[f].name), &a, &owned);
+        int rc_b = llm_rjson_cell(&rj, f, &b);
+        if (rc_a || rc_b)
+            failf("%s: field %s: cell %d / %d", name, llm_schema[f].name, rc_a, rc_b);
+        else if (a.k != b.k || a.i != b.i || memcmp(&a.d, &b.d, sizeof(a.d)) || a.n != b.n ||
+                 (a.n && memcmp(a.s, b.s, a.n)) || ((a.s || b.s) && (b.s[b.n] || a.s[a.n])))
+            failf("%s: field %s: the cells differ (kind %d / %d)", name, llm_schema[f].name, a.k,
+                  b.k);
+        free(owned);
+    }
+}
+
 static void compare_once(const char *name, const void *buf, size_t len, enum path want, int price)
 {
     void *j = NULL;
@@ -100,6 +120,7 @@ static void compare_once(const char *name, const void *buf, size_t len, enum pat
         llm_cost_fill(j);
         llm_cost_fill(rj.rec);
     }
+    compare_cells(name, j);
     text_j = json_dumps(j, LLM_EXPORT_JSON_FLAGS);
     if (!text_j || llm_rjson_text(&rj, &text_d, &n_d)) {
         failf("%s: no text", name);

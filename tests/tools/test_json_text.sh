@@ -69,6 +69,41 @@ same "no match" "$LLMOPS" export --db "$T/b" --provider nobody --format json
 WANT_RC=1 same "export of a corrupt record" "$LLMOPS" export --db "$T/a"
 grep -q '^llmops: record .*: ' "$T/direct.err" || fail "corrupt record: $(cat "$T/direct.err")"
 WANT_RC=1 same "json export of a corrupt record" "$LLMOPS" export --db "$T/a" --format json
+# the table formats read values straight from the msgpack too (llm_rjson_cell);
+# with LLMOPS_DEBUG_JANSSON=1 they take the jansson row path they replaced
+same "export csv" "$LLMOPS" export --db "$T/b" --format csv
+rows=$("$PY" -c 'import csv, sys; print(sum(1 for _ in csv.reader(open(sys.argv[1], newline=""))))' \
+    "$T/direct.out")
+[[ $rows -eq 3001 ]] || fail "export csv: $rows rows with the header"
+same "csv --status error" "$LLMOPS" export --db "$T/b" --format csv --status error
+WANT_RC=1 same "csv export of a corrupt record" "$LLMOPS" export --db "$T/a" --format csv
+# SQLite: the two databases hold the same rows, value for value and type for type
+sqlite_same() { # NAME DB ARGS...
+    local name=$1 db=$2 d
+    shift 2
+    rm -f "$T/direct.db" "$T/jansson.db"
+    "$LLMOPS" export --db "$db" --format sqlite --out "$T/direct.db" "$@" ||
+        fail "$name: direct export"
+    LLMOPS_DEBUG_JANSSON=1 "$LLMOPS" export --db "$db" --format sqlite --out "$T/jansson.db" \
+        "$@" || fail "$name: jansson export"
+    for d in direct jansson; do
+        sqlite3 "$T/$d.db" .dump >"$T/$d.dump" || fail "$name: sqlite3 .dump $d"
+    done
+    cmp -s "$T/direct.dump" "$T/jansson.dump" ||
+        fail "$name: dumps differ: $(cmp "$T/direct.dump" "$T/jansson.dump" 2>&1 | head -1)"
+    ok "$name: $(grep -c '^INSERT INTO llm_operations' "$T/direct.dump") rows identical"
+}
+sqlite_same "export sqlite" "$T/b"
+[[ $(grep -c '^INSERT INTO llm_operations' "$T/direct.dump") -eq 3000 ]] ||
+    fail "export sqlite: not 3000 rows"
+sqlite_same "sqlite --model" "$T/b" --model "$model"
+# stats reads the fields it counts the same way (with filters, every grouping)
+same "stats" "$LLMOPS" stats --db "$T/b"
+same "stats --by session --format csv" "$LLMOPS" stats --db "$T/b" --by session --format csv
+same "stats --by day,workspace,agent,exe --format json" "$LLMOPS" stats --db "$T/b" \
+    --by day,workspace,agent,exe --format json
+same "stats --status error --by model" "$LLMOPS" stats --db "$T/b" --status error --by model
+WANT_RC=1 same "stats of a corrupt record" "$LLMOPS" stats --db "$T/a"
 # tail, both formats
 same "tail ndjson" "$LLMOPS" tail --db "$T/b" -n 400 --format ndjson
 [[ $(wc -l <"$T/direct.out") -eq 400 ]] || fail "tail: $(wc -l <"$T/direct.out") lines"
