@@ -171,7 +171,9 @@ static void flush(void)
         rc = llm_store_open(w.db, 0, &w.store);
         if (rc) {
             llm_log("cannot open store %s: %s; records are dropped", w.db, llm_strerror(rc));
-            w.store_failed = 1; /* try again in a second: the disk may recover */
+            /* try again in a second: the disk may recover; an unsafe store
+             * stays refused (one log line) */
+            w.store_failed = rc == LLM_EUNSAFE ? 2 : 1;
             w.open_failed_at = llm_mono_ns();
         } else {
             w.store_failed = 0;
