@@ -259,8 +259,26 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
     /* Readers open read-write so they can take a reader slot in lock.mdb;
      * they never start a write transaction, so they never block writers. */
     rc = mdb_env_open(s->env, dir, env_flags, 0600);
+    if ((rc == EACCES || rc == EPERM || rc == EROFS) && (flags & LLM_STORE_RDONLY)) {
+        /* a store we may read but not write (another user's, a read-only
+         * mount): no reader slot can be taken, so read without the lock
+         * file. A writer committing meanwhile may reuse pages a long read is
+         * still walking: such a read can see a torn record (caught by the
+         * record checks) but never harms the store. */
+        mdb_env_close(s->env);
+        rc = mdb_env_create(&s->env);
+        if (rc)
+            goto free_store;
+        mdb_env_set_maxdbs(s->env, 4);
+        mdb_env_set_mapsize(s->env, map_initial());
+        rc = mdb_env_open(s->env, dir, env_flags | MDB_RDONLY | MDB_NOLOCK, 0600);
+    }
     if (rc)
         goto env_close;
+    /* slots of readers that died mid-read (`llmops export | head`, kill -9)
+     * stay taken while any process holds the store open: free them at
+     * every open, before they add up to "no reader slot left" */
+    mdb_reader_check(s->env, NULL);
     {
         /* before LMDB walks any tree: are its roots what they claim? */
         MDB_stat ms;
@@ -329,6 +347,13 @@ env_close:
 free_store:
     free(s);
     return map_rc(rc);
+}
+
+int llm_store_reader_check(struct llm_store *s)
+{
+    int dead = 0, rc = mdb_reader_check(s->env, &dead);
+
+    return rc ? map_rc(rc) : dead;
 }
 
 void llm_store_close(struct llm_store *s)

@@ -422,11 +422,16 @@ static int follow(struct tail *t, struct llm_store *s)
     struct timespec pause = {t->interval_ms / 1000, t->interval_ms % 1000 * 1000000L};
     uint8_t from[16];
     int rc = 0;
+    unsigned polls = 0;
 
     while (!stop && !rc) {
         nanosleep(&pause, NULL); /* a signal cuts it short */
         if (stop || reader_gone())
             break;
+        /* a follower holds the store open for hours: free the slots of
+         * readers that died meanwhile (every ~5 s at the default interval) */
+        if (++polls % 25 == 0)
+            llm_store_reader_check(s);
         window_start(from);
         rc = llm_store_scan(s, from, NULL, poll_visit, t);
         seen_prune(t, from);
