@@ -90,11 +90,16 @@ static int inspect(const char *path, struct elf_facts *f)
     int fd, rc = 0;
 
     memset(f, 0, sizeof(*f));
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named as a program must not hang the open */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -errno;
     if (fstat(fd, &st)) {
         rc = -errno;
+        goto close_fd;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = -EINVAL;
         goto close_fd;
     }
     f->is_setuid = (st.st_mode & (S_ISUID | S_ISGID)) != 0;
@@ -129,7 +134,8 @@ static int inspect(const char *path, struct elf_facts *f)
         if (sh[i].sh_type == SHT_DYNAMIC && sh[i].sh_link < eh->e_shnum) {
             const Elf64_Shdr *str = &sh[sh[i].sh_link];
             for (size_t k = 0; sh[i].sh_entsize && k < sh[i].sh_size / sh[i].sh_entsize; k++) {
-                const Elf64_Dyn *d = (const Elf64_Dyn *)(m + sh[i].sh_offset + k * sh[i].sh_entsize);
+                const Elf64_Dyn *d =
+                    (const Elf64_Dyn *)(m + sh[i].sh_offset + k * sh[i].sh_entsize);
                 if (d->d_tag == DT_NEEDED && f->nneeded < MAX_NEEDED &&
                     d->d_un.d_val < str->sh_size)
                     snprintf(f->needed[f->nneeded++], sizeof(f->needed[0]), "%s",
@@ -138,8 +144,7 @@ static int inspect(const char *path, struct elf_facts *f)
         }
         if ((sh[i].sh_type == SHT_DYNSYM || sh[i].sh_type == SHT_SYMTAB) &&
             sh[i].sh_link < eh->e_shnum && !f->defines_ssl)
-            f->defines_ssl = defines(m, (size_t)st.st_size, &sh[i], &sh[sh[i].sh_link],
-                                     "SSL_read");
+            f->defines_ssl = defines(m, (size_t)st.st_size, &sh[i], &sh[sh[i].sh_link], "SSL_read");
     }
     f->embeds_boringssl = memmem(m, (size_t)st.st_size, "BoringSSL", 9) != NULL;
     f->embeds_rustls = memmem(m, (size_t)st.st_size, "rustls", 6) != NULL;
@@ -192,6 +197,18 @@ static int python_ssl_module(const char *exe, char *out, size_t n)
     return rc;
 }
 
+/* A FIFO or device named as a program (or as a script's interpreter) would
+ * hang or mislead the reads: refused with one error line. */
+static int regular_file(const char *path)
+{
+    struct stat st;
+
+    if (!stat(path, &st) && S_ISREG(st.st_mode))
+        return 1;
+    llm_cli_error(-EINVAL, "%s: not a regular file", path);
+    return 0;
+}
+
 int llm_doctor_run(const char *program)
 {
     char path[PATH_MAX], lib[PATH_MAX], first[256] = "";
@@ -204,8 +221,10 @@ int llm_doctor_run(const char *program)
         llm_cli_error(rc, "%s", program);
         return 2;
     }
+    if (!regular_file(path))
+        return 2;
     /* a script: judge its interpreter */
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd >= 0) {
         ssize_t n = read(fd, first, sizeof(first) - 1);
         close(fd);
@@ -226,6 +245,8 @@ int llm_doctor_run(const char *program)
             }
         }
     }
+    if (script && !regular_file(path))
+        return 2;
     rc = inspect(path, &f);
     if (rc) {
         llm_cli_error(rc, "%s", path);
