@@ -65,10 +65,14 @@ same "--agent --workspace" "$LLMOPS" export --db "$T/b" --agent agent-1 --worksp
 same "--operation-type --action" "$LLMOPS" export --db "$T/b" --operation-type chat --action act-7
 same "--min-latency --max-tokens" "$LLMOPS" export --db "$T/b" --min-latency 900 --max-tokens 3000
 same "no match" "$LLMOPS" export --db "$T/b" --provider nobody --format json
-# the store with a value that is not msgpack: the same records, then the same error
-WANT_RC=1 same "export of a corrupt record" "$LLMOPS" export --db "$T/a"
-grep -q '^llmops: record .*: ' "$T/direct.err" || fail "corrupt record: $(cat "$T/direct.err")"
-WANT_RC=1 same "json export of a corrupt record" "$LLMOPS" export --db "$T/a" --format json
+# the store with a value that is not msgpack: every other record, a warning
+# naming the bad one, a count at the end and exit status 3
+WANT_RC=3 same "export of a corrupt record" "$LLMOPS" export --db "$T/a"
+grep -q '^llmops: record .*: .*; skipped$' "$T/direct.err" || fail "corrupt record: $(cat "$T/direct.err")"
+grep -q '^llmops: export: 1 corrupt record skipped$' "$T/direct.err" ||
+    fail "corrupt record count: $(cat "$T/direct.err")"
+[[ $(wc -l <"$T/direct.out") -eq 3001 ]] || fail "corrupt record: $(wc -l <"$T/direct.out") of 3001 records"
+WANT_RC=3 same "json export of a corrupt record" "$LLMOPS" export --db "$T/a" --format json
 # tail, both formats
 same "tail ndjson" "$LLMOPS" tail --db "$T/b" -n 400 --format ndjson
 [[ $(wc -l <"$T/direct.out") -eq 400 ]] || fail "tail: $(wc -l <"$T/direct.out") lines"
