@@ -421,6 +421,8 @@ static size_t try_member(struct scan *sc, size_t ql)
     return redact_scalar(sc, v, ql);
 }
 
+static void scan(struct scan *sc);
+
 /* scheme://user:password@host: the password. */
 static size_t try_userinfo(struct scan *sc)
 {
@@ -432,11 +434,19 @@ static size_t try_userinfo(struct scan *sc)
             colon = e;
         e++;
     }
-    if (e >= sc->n || s[e] != '@' || !colon || colon + 1 == e ||
-        (e - colon - 1 == MARK_LEN && is_mark(s + colon + 1, MARK_LEN)))
+    if (e >= sc->n || s[e] != '@' || !colon || colon + 1 == e)
         return 0;
-    put(sc->o, s + sc->i, colon + 1 - sc->i);
-    put_mark(sc->o);
+    /* the user part is scanned on its own, bounded at the colon, whether or
+     * not the password was replaced before: a second pass must see the same
+     * pieces as the first */
+    struct scan user = {s + i, colon - i, 0, sc->o};
+    put(sc->o, "://", 3);
+    scan(&user);
+    put(sc->o, ":", 1);
+    if (e - colon - 1 == MARK_LEN && is_mark(s + colon + 1, MARK_LEN))
+        put(sc->o, MARK, MARK_LEN);
+    else
+        put_mark(sc->o);
     return e;
 }
 
