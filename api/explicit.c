@@ -268,6 +268,7 @@ int llm_explicit_entry(const char *text, size_t len, const struct llm_attrib *a,
         goto key_free;
     if (a)
         llm_attrib_apply(a, &r);
+    llm_redact_record(&r, 1);
     rc = llm_record_encode(&r, &val, &vlen) ? LLMOPS_ENOMEM : 0;
     if (rc)
         goto key_free;

@@ -117,6 +117,24 @@ static int classify_upgrade(const char *buf, size_t len, const char *end, size_t
     return classify_h2(buf + hend + body, len - hend - body, sni, peek);
 }
 
+/* The head is not complete yet: decide from the request line when it, or
+ * the SNI, is enough (a head of any size to a known LLM path or host is
+ * ours, and is not held back); only the Host header needs the whole head. */
+static int early(const char *buf, size_t len, const char *sni)
+{
+    const char *eol = memchr(buf, '\n', len), *sp1, *sp2;
+
+    if (eol) {
+        sp1 = memchr(buf, ' ', (size_t)(eol - buf));
+        sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1)) : NULL;
+        if (sp2 && llm_path_is_llm(sp1 + 1, (size_t)(sp2 - sp1 - 1)))
+            return LLM_CLASS_LLM;
+        if (sp2 && sni && llm_provider_for_host(sni, strlen(sni)))
+            return LLM_CLASS_LLM;
+    }
+    return len >= LLM_CLASS_HEAD_MAX ? LLM_CLASS_OTHER : LLM_CLASS_MORE;
+}
+
 int llm_classify(const char *buf, size_t len, const char *sni, llm_h2peek_fn peek)
 {
     const char *end, *sp1, *sp2, *path, *host;
@@ -133,7 +151,7 @@ int llm_classify(const char *buf, size_t len, const char *sni, llm_h2peek_fn pee
     if (!end && (end = memmem(buf, len, "\n\n", 2)))
         hend = (size_t)(end - buf) + 2;
     if (!end)
-        return len >= LLM_CLASS_HEAD_MAX ? LLM_CLASS_OTHER : LLM_CLASS_MORE;
+        return early(buf, len, sni);
 
     sp1 = memchr(buf, ' ', (size_t)(end - buf));
     sp2 = sp1 ? memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1)) : NULL;

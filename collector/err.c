@@ -5,12 +5,18 @@
 #include <string.h>
 
 static const char *const names[] = {
-    "need more input",        "malformed input",
-    "size limit reached",     "queue full, data dropped",
-    "database error",         "database or record is corrupt",
-    "not found",              "database map is full",
-    "invalid argument",       "out of memory",
+    "need more input",
+    "malformed input",
+    "size limit reached",
+    "queue full, data dropped",
+    "database error",
+    "database or record is corrupt",
+    "not found",
+    "database map is full",
+    "invalid argument",
+    "out of memory",
     "collector core could not be loaded",
+    "not owned by this user, or writable by others, or a symbolic link",
 };
 
 const char *llm_strerror(int rc)

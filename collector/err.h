@@ -18,7 +18,8 @@
 #define LLM_EINVAL (LLM_ERR_BASE - 9)    /* bad argument or configuration */
 #define LLM_ENOMEM (LLM_ERR_BASE - 10)   /* allocation failed */
 #define LLM_ENOCORE (LLM_ERR_BASE - 11)  /* collector core could not be loaded */
-#define LLM_ERR_LAST (LLM_ERR_BASE - 12)
+#define LLM_EUNSAFE (LLM_ERR_BASE - 12)  /* not ours alone: other users could read or swap it */
+#define LLM_ERR_LAST (LLM_ERR_BASE - 13)
 
 const char *llm_strerror(int rc);
 

@@ -145,21 +145,20 @@ void llm_exchange_request_body(struct llm_exchange *x, const char *p, size_t n)
 }
 
 /* The request body, parsed once: the dialect's request fields, then the
- * content kept as completion_args (secrets removed, the sender's exact text
- * when there were none). */
+ * content kept as completion_args (the sender's exact text; secrets are
+ * removed from it with every other field by llm_redact_record, which also
+ * scans the bodies jansson rejects). */
 static void request_event(void *ctx, int kind, const char *ev, const char *data, size_t n,
                           int truncated)
 {
     struct llm_exchange *x = ctx;
     struct llm_call *c = &x->call;
     json_t *body;
-    int redacted = 0;
 
     x->request_seen = 1;
     body = n ? json_loadb(data, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL) : NULL;
     if (json_is_object(body)) {
         c->dialect->request(c, body);
-        redacted = llm_redact_json(body);
     } else {
         c->dialect->request(c, NULL);
     }
@@ -168,25 +167,19 @@ static void request_event(void *ctx, int kind, const char *ev, const char *data,
         return;
     }
     if (c->capture_content) {
-        char *text = NULL;
         size_t len = n;
-        if (redacted)
-            text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (text)
-            len = strlen(text);
         if (len > x->opts->max_body || truncated) {
             struct llm_cap cap;
             llm_cap_init(&cap, x->opts->max_body);
-            llm_cap_append(&cap, text ? text : data, len);
+            llm_cap_append(&cap, data, len);
             char *j = llm_cap_join(&cap, &len);
             if (j)
                 llm_record_take_str(&c->rec, LLM_F_COMPLETION_ARGS, j, len);
             llm_cap_free(&cap);
             c->truncated = 1;
         } else {
-            llm_record_set_str(&c->rec, LLM_F_COMPLETION_ARGS, text ? text : data, len);
+            llm_record_set_str(&c->rec, LLM_F_COMPLETION_ARGS, data, len);
         }
-        free(text);
     } else if (truncated) {
         c->truncated = 1;
     }

@@ -37,9 +37,18 @@ void llm_log(const char *fmt, ...)
     if (!log_path[0] || __atomic_fetch_add(&log_lines, 1, __ATOMIC_RELAXED) >= LOG_MAX_LINES)
         return;
     if (log_fd < 0) {
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        /* never through a symbolic link, never into a file that is not this
+         * user's own private regular file (a .bashrc behind a link) */
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        struct stat fst;
         if (fd < 0)
             return;
+        if (fstat(fd, &fst) || !S_ISREG(fst.st_mode) || fst.st_uid != geteuid() ||
+            (fst.st_mode & 022) || fst.st_nlink != 1) {
+            close(fd);
+            log_path[0] = '\0';
+            return;
+        }
         int expected = -1;
         if (!__atomic_compare_exchange_n(&log_fd, &expected, fd, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_ACQUIRE))

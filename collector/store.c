@@ -46,7 +46,7 @@ struct llm_store {
     char path[4200]; /* data.mdb */
     dev_t dev;       /* its identity at open, to notice it being replaced */
     ino_t ino;
-    unsigned psize;  /* page size, read once while the file is known good */
+    unsigned psize; /* page size, read once while the file is known good */
 };
 
 static int map_rc(int rc)
@@ -90,6 +90,38 @@ static int mkdirs(const char *dir)
     return 0;
 }
 
+/* A store written by this process must be this user's alone: the directory
+ * owned by the user and not writable by group or others (so no one else can
+ * swap a file in it after these checks), each existing file a regular file
+ * (never a symbolic link), owned by the user, not writable by others, with
+ * one name. Else another user could read our prompts or point lock.mdb at a
+ * file of ours for LMDB to overwrite. */
+static int check_private(const char *dir)
+{
+    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    char path[4200];
+    struct stat st;
+
+    if (stat(dir, &st))
+        return -errno;
+    if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    if (st.st_uid != geteuid() || (st.st_mode & 022))
+        return LLM_EUNSAFE;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        if (lstat(path, &st)) {
+            if (errno == ENOENT)
+                continue;
+            return -errno;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) ||
+            st.st_nlink != 1)
+            return LLM_EUNSAFE;
+    }
+    return 0;
+}
+
 /* An existing data.mdb must carry LMDB's magic in its first meta page. */
 static int check_file(const char *dir)
 {
@@ -100,9 +132,9 @@ static int check_file(const char *dir)
     ssize_t n;
 
     snprintf(path, sizeof(path), "%s/data.mdb", dir);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
-        return errno == ENOENT ? LLM_ENOTFOUND : -errno;
+        return errno == ENOENT ? LLM_ENOTFOUND : errno == ELOOP ? LLM_EUNSAFE : -errno;
     n = read(fd, page, sizeof(page));
     /* page header (8 pgno + 2 pad + 2 flags + 4 lower/upper) then MDB_meta */
     if (n == 0) {
@@ -172,9 +204,9 @@ static int reserve_lock_file(const char *dir)
     int fd, rc = 0;
 
     snprintf(path, sizeof(path), "%s/lock.mdb", dir);
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
-        return -errno;
+        return errno == ELOOP ? LLM_EUNSAFE : -errno;
     if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 1 << 16) && errno != EOPNOTSUPP && errno != ENOSYS)
         rc = -errno;
     close(fd);
@@ -200,6 +232,8 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
             return rc;
     } else {
         rc = mkdirs(dir);
+        if (!rc)
+            rc = check_private(dir);
         if (rc)
             return rc;
         rc = check_file(dir);
@@ -225,8 +259,26 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
     /* Readers open read-write so they can take a reader slot in lock.mdb;
      * they never start a write transaction, so they never block writers. */
     rc = mdb_env_open(s->env, dir, env_flags, 0600);
+    if ((rc == EACCES || rc == EPERM || rc == EROFS) && (flags & LLM_STORE_RDONLY)) {
+        /* a store we may read but not write (another user's, a read-only
+         * mount): no reader slot can be taken, so read without the lock
+         * file. A writer committing meanwhile may reuse pages a long read is
+         * still walking: such a read can see a torn record (caught by the
+         * record checks) but never harms the store. */
+        mdb_env_close(s->env);
+        rc = mdb_env_create(&s->env);
+        if (rc)
+            goto free_store;
+        mdb_env_set_maxdbs(s->env, 4);
+        mdb_env_set_mapsize(s->env, map_initial());
+        rc = mdb_env_open(s->env, dir, env_flags | MDB_RDONLY | MDB_NOLOCK, 0600);
+    }
     if (rc)
         goto env_close;
+    /* slots of readers that died mid-read (`llmops export | head`, kill -9)
+     * stay taken while any process holds the store open: free them at
+     * every open, before they add up to "no reader slot left" */
+    mdb_reader_check(s->env, NULL);
     {
         /* before LMDB walks any tree: are its roots what they claim? */
         MDB_stat ms;
@@ -236,8 +288,8 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
         /* a page read while another process commits may have just been
          * reused: ask again before believing it */
         for (int i = 0; i < 3; i++) {
-            bad = !mdb_env_stat(s->env, &ms) && !stat(data, &st) &&
-                  st.st_size >= 2 * ms.ms_psize && check_roots(data, ms.ms_psize);
+            bad = !mdb_env_stat(s->env, &ms) && !stat(data, &st) && st.st_size >= 2 * ms.ms_psize &&
+                  check_roots(data, ms.ms_psize);
             if (!bad)
                 break;
             usleep(2000);
@@ -295,6 +347,13 @@ env_close:
 free_store:
     free(s);
     return map_rc(rc);
+}
+
+int llm_store_reader_check(struct llm_store *s)
+{
+    int dead = 0, rc = mdb_reader_check(s->env, &dead);
+
+    return rc ? map_rc(rc) : dead;
 }
 
 void llm_store_close(struct llm_store *s)

@@ -29,6 +29,10 @@ void llm_store_close(struct llm_store *s);
  * 0, LLM_ENOTFOUND (deleted or replaced: open the store anew) or
  * LLM_ECORRUPT (cut short: stop using it, its pages would fault). */
 int llm_store_check(struct llm_store *s);
+/* Frees the reader slots of processes that died mid-read (long-lived
+ * readers call it now and then; every open does). Returns how many, or a
+ * negative code. */
+int llm_store_reader_check(struct llm_store *s);
 /* Forgets an env inherited through fork without touching it (LMDB rule). */
 void llm_store_abandon(struct llm_store *s);
 

@@ -88,7 +88,9 @@ static char *read_argv(void)
     }
     buf[n > 0 ? n : 0] = '\0';
     for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
-        char *clean = llm_redact_arg(p, prev);
+        /* without content capture, only the program and flag names */
+        char *clean =
+            w.opts.capture_content || p == buf ? llm_redact_arg(p, prev) : llm_redact_flag(p);
         if (clean) {
             json_t *v = json_string(clean);
             json_array_append_new(arr, v ? v : json_null());
@@ -158,7 +160,9 @@ static void flush(void)
         rc = llm_store_open(w.db, 0, &w.store);
         if (rc) {
             llm_log("cannot open store %s: %s; records are dropped", w.db, llm_strerror(rc));
-            w.store_failed = 1; /* try again in a second: the disk may recover */
+            /* try again in a second: the disk may recover; an unsafe store
+             * stays refused (one log line) */
+            w.store_failed = rc == LLM_EUNSAFE ? 2 : 1;
             w.open_failed_at = llm_mono_ns();
         } else {
             w.store_failed = 0;
@@ -195,6 +199,7 @@ static void sink(void *ctx, struct llm_record *r)
     llm_record_set_cstr(r, LLM_F_EXE, p->exe);
     llm_record_set_cstr(r, LLM_F_ARGV, p->argv_json);
     llm_record_set_cstr(r, LLM_F_HOSTNAME, p->hostname);
+    llm_redact_record(r, w.opts.capture_content);
 
     key = malloc(16);
     if (!key || !r->f[LLM_F_OPERATION_ID].set ||

@@ -12,6 +12,7 @@
 
 #define LLM_EXIT_RUNTIME 1
 #define LLM_EXIT_USAGE 2
+#define LLM_EXIT_PARTIAL 3 /* export finished, but corrupt records were skipped */
 
 /* getopt_long values: past filter.h's, below nothing else. */
 enum llm_cmd_opt {

@@ -169,11 +169,16 @@ static int inspect(const char *path, struct elf_facts *f)
     int fd, rc = 0;
 
     memset(f, 0, sizeof(*f));
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named as a program must not hang the open */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -errno;
     if (fstat(fd, &st)) {
         rc = -errno;
+        goto close_fd;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = -EINVAL;
         goto close_fd;
     }
     f->is_setuid = (st.st_mode & (S_ISUID | S_ISGID)) != 0;
@@ -282,6 +287,18 @@ static void suggest_run(const char *path)
            path);
 }
 
+/* A FIFO or device named as a program (or as a script's interpreter) would
+ * hang or mislead the reads: refused with one error line. */
+static int regular_file(const char *path)
+{
+    struct stat st;
+
+    if (!stat(path, &st) && S_ISREG(st.st_mode))
+        return 1;
+    llm_cli_error(-EINVAL, "%s: not a regular file", path);
+    return 0;
+}
+
 int llm_doctor_run(const char *program)
 {
     char path[PATH_MAX], lib[PATH_MAX], first[256] = "";
@@ -294,8 +311,10 @@ int llm_doctor_run(const char *program)
         llm_cli_error(rc, "%s", program);
         return 2;
     }
+    if (!regular_file(path))
+        return 2;
     /* a script: judge its interpreter */
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd >= 0) {
         ssize_t n = read(fd, first, sizeof(first) - 1);
         close(fd);
@@ -316,6 +335,8 @@ int llm_doctor_run(const char *program)
             }
         }
     }
+    if (script && !regular_file(path))
+        return 2;
     rc = inspect(path, &f);
     if (rc) {
         llm_cli_error(rc, "%s", path);

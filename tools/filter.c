@@ -218,6 +218,28 @@ struct scan_ctx {
     size_t n;
 };
 
+static size_t corrupt_skipped;
+
+size_t llm_filter_corrupt_skipped(void)
+{
+    return corrupt_skipped;
+}
+
+/* A record that cannot be decoded is skipped with a warning naming its key:
+ * one bad record must not cost every other one (the caller reports the
+ * count at the end, see llm_filter_corrupt_skipped). */
+static int skip_corrupt(const void *key, size_t klen, int rc)
+{
+    char name[96];
+
+    if (rc != LLM_ECORRUPT)
+        return rc;
+    llm_cli_key_name(key, klen, name, sizeof(name));
+    fprintf(stderr, "llmops: %s: %s; skipped\n", name, llm_strerror(rc));
+    corrupt_skipped++;
+    return 0;
+}
+
 static int visit(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
 {
     struct scan_ctx *c = arg;
@@ -227,6 +249,8 @@ static int visit(void *arg, const void *key, size_t klen, const void *val, size_
     c->scanned++;
     llm_progress_tick();
     rc = llm_record_to_json(val, vlen, &p);
+    if (rc == LLM_ECORRUPT)
+        return skip_corrupt(key, klen, rc);
     if (rc) {
         llm_cli_key_name(key, klen, c->what, c->n);
         return rc;
@@ -247,6 +271,8 @@ static int visit_text(void *arg, const void *key, size_t klen, const void *val, 
     c->scanned++;
     llm_progress_tick();
     rc = llm_rjson_load(c->rj, val, vlen);
+    if (rc == LLM_ECORRUPT)
+        return skip_corrupt(key, klen, rc);
     if (rc) {
         llm_cli_key_name(key, klen, c->what, c->n);
         return rc;

@@ -86,6 +86,10 @@ void llm_filter_fields(const struct llm_filter *f, unsigned char want[LLM_F__COU
  * borrowed. A non-zero return stops the scan and is returned. */
 typedef int (*llm_filter_visit_fn)(void *ctx, const void *key, size_t klen, json_t *rec);
 
+/* Records skipped so far because they could not be decoded (each with a
+ * warning line naming its key): scans go on past them. */
+size_t llm_filter_corrupt_skipped(void);
+
 /* Scans the filter's key range in key order. On failure, what names the
  * record that could not be read (left alone when the store itself failed).
  * With LLMOPS_DEBUG_SCAN=1, prints "scanned N" on stderr (records visited). */

@@ -336,7 +336,14 @@ static int run_export(int argc, char **argv, struct cmd_opts *o)
         return EXIT_RUNTIME;
     llm_progress_arm("export",
                      o->format != LLM_EXPORT_POSTGRES && (!o->out || !strcmp(o->out, "-")));
-    return llm_export_run(&eo) ? EXIT_RUNTIME : 0;
+    if (llm_export_run(&eo))
+        return EXIT_RUNTIME;
+    if (llm_filter_corrupt_skipped()) {
+        fprintf(stderr, "llmops: export: %zu corrupt record%s skipped\n",
+                llm_filter_corrupt_skipped(), llm_filter_corrupt_skipped() == 1 ? "" : "s");
+        return LLM_EXIT_PARTIAL;
+    }
+    return 0;
 }
 
 /* Targets: sqlite:PATH, postgresql:// (and postgres://). */

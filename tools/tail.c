@@ -48,7 +48,8 @@ static const char usage[] =
     "interrupted. A call shows when its record lands, at its end; -f watches\n"
     "calls that started in the last hour.\n"
     "\n"
-    "  -f, --follow      keep printing new calls (polls the store)\n"
+    "  -f, --follow      keep printing new calls (polls the store; waits for a\n"
+    "                    store that does not exist yet)\n"
     "  -n, --lines N     how many past calls to print first (default 10)\n"
     "  --db DIR          the database directory (default: see 'llmops help')\n"
     "  --format FORMAT   text (default) or ndjson: each call as the full\n"
@@ -422,11 +423,16 @@ static int follow(struct tail *t, struct llm_store *s)
     struct timespec pause = {t->interval_ms / 1000, t->interval_ms % 1000 * 1000000L};
     uint8_t from[16];
     int rc = 0;
+    unsigned polls = 0;
 
     while (!stop && !rc) {
         nanosleep(&pause, NULL); /* a signal cuts it short */
         if (stop || reader_gone())
             break;
+        /* a follower holds the store open for hours: free the slots of
+         * readers that died meanwhile (every ~5 s at the default interval) */
+        if (++polls % 25 == 0)
+            llm_store_reader_check(s);
         window_start(from);
         rc = llm_store_scan(s, from, NULL, poll_visit, t);
         seen_prune(t, from);
@@ -436,6 +442,28 @@ static int follow(struct tail *t, struct llm_store *s)
         }
     }
     return rc;
+}
+
+/* tail -f on a store no program has made yet: wait for the first record
+ * (the store is made by the first recorded call). Other errors are left for
+ * the real open to report. Returns 0 if a signal or a closed pipe came
+ * first. */
+static int wait_for_store(struct tail *t, const char *db)
+{
+    struct timespec pause = {t->interval_ms / 1000, t->interval_ms % 1000 * 1000000L};
+    struct llm_store *probe;
+
+    while (!stop && !reader_gone()) {
+        int rc = llm_store_open(db, LLM_STORE_RDONLY, &probe);
+        if (!rc) {
+            llm_store_close(probe);
+            return 1;
+        }
+        if (rc != -ENOENT && rc != LLM_ENOTFOUND)
+            return 1;
+        nanosleep(&pause, NULL);
+    }
+    return 0;
 }
 
 static int run(struct tail *t, struct llm_store *s)
@@ -493,7 +521,12 @@ int llm_tail_main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN); /* a closed pipe is EPIPE from a write */
+    signal(SIGPIPE, SIG_IGN);                    /* a closed pipe is EPIPE from a write */
+    if (t.follow && !wait_for_store(&t, a.db)) { /* interrupted before it appeared */
+        free(t.ring);
+        llm_rjson_free(&t.rj);
+        return 0;
+    }
     if (llm_cli_open(a.db, &s)) {
         free(t.ring);
         llm_rjson_free(&t.rj);

@@ -29,11 +29,11 @@ the only place where provider semantics live.
                       type/code/status; on "ok" both are null.
   api, operation_type API[vector api] where the name is settled
   provider            PROVIDER[vector provider] (OpenTelemetry gen_ai.provider.name)
-  url_path            path + query as sent, key=-style values -> REDACTED
+  url_path            path + query as sent, key=-style values -> [REDACTED]
   http_status         what the replay server sent: status, else status_inferred, else 200
   server_address      the URL's host; http_method the vector's method
   temperature, top_p, max_tokens   from the request body (REQUEST_PARAMS locations)
-  completion_args     the request body as JSON, credential members -> REDACTED
+  completion_args     the request body as JSON, credential members -> [REDACTED]
   ttft_ms             a number when a stream produced output (response or tool_calls)
 
 generic_problems() holds what every record must satisfy whatever the call:
@@ -123,7 +123,7 @@ REQUEST_PARAMS = {
 SECRET_NAMES = {"key", "api_key", "apikey", "api-key", "x-api-key", "x-goog-api-key",
                 "authorization", "access_token", "auth_token", "password", "secret",
                 "client_secret", "cookie", "token", "session_token", "x-amz-security-token"}
-REDACTED = "REDACTED"
+REDACTED = "[REDACTED]"
 # The wire request can carry what the recording's `expected` left null.
 ACCEPT = {
     # URL template recorded literally: the model segment is "{model}"

@@ -191,9 +191,9 @@ for r in recs:
 # Redaction must have happened where the secret was recorded at all.
 for r in recs:
     ca, up = r.get("completion_args") or "", r.get("url_path") or ""
-    if "api_key" in ca and '"api_key":"REDACTED"' not in ca.replace(" ", ""):
+    if "api_key" in ca and '"api_key":"[REDACTED]"' not in ca.replace(" ", ""):
         print("  completion_args keeps api_key unredacted: " + ca[:200], file=sys.stderr); bad = 1
-    if ("key=" in up) and "key=REDACTED" not in up:
+    if ("key=" in up) and "key=[REDACTED]" not in up:
         print("  url_path keeps key= unredacted: " + up, file=sys.stderr); bad = 1
 print("secrets: %d records for %d calls%s" % (len(recs), ncalls, "" if len(recs) == ncalls else
       " (calls without a dialect yet leave none: their keys are checked once they are recorded)"),

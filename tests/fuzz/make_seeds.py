@@ -529,6 +529,21 @@ def seeds_redact(out, vecs):
             out.add("redact", "json-" + v["_name"], b"\x02" + v["_req"])
     out.add("redact", "json-secrets", b'\x02{"api_key":"k","nested":[{"Authorization":1,'
                                       b'"token":{"secret":"s"}}],"password":null}')
+    # issue 13: the forms each net must catch (text mode and JSON mode)
+    texts = [b'{"api_key":"K1234567","temperature":NaN}', b'{"x":"\\ud800","secret_key":"K"}',
+             b'[{"openai_api_key":"K"}]', b'model=x&api_key=K&b=2', b'{"api_key":["K","L"]}',
+             b'{"api_key":"unterminated head of a body', b'/x?api%5Fkey=K;sig=S&code=C#f',
+             b'https://user:K@host/p?X-Amz-Signature=abc&X-Amz-Credential=AKIAABCDEFGHIJKLMNOP',
+             b'-HAuthorization: Bearer abc123456789', b'--header=X-Auth-Token: K',
+             b'OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwx and hf_abcdefghijklmnopqrst',
+             b'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
+             b'{\\"api_key\\":\\"K\\"}', b'Incorrect API key provided: sk-proj-abcdefghijklmnop1234.']
+    for t in texts:
+        out.add("redact", "text", b"\x00" + t)
+        out.add("redact", "json", b"\x02" + t)
+    out.add("redact", "argv-13", b"\x01" + b"\x00".join(
+        [b"curl", b"--openai-api-key", b"K", b"-uuser:K", b"--secret-key", b"S", b"-d",
+         b"model=x&api_key=K", b"--user=u:p", b"-u", b"u:[REDACTED]"]))
 
 
 def main():

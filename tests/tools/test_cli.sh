@@ -171,13 +171,21 @@ done
 
 "$MKSTORE" --db "$T/bad" --count 50 --garbage >"$T/badkey"
 bad=$(cat "$T/badkey")
-expect_error "export: record that is not msgpack" 1 "$LLMOPS" export --db "$T/bad"
-grep -q "$bad" "$T/err" || fail "error does not name record $bad"
-[[ $(wc -l <"$T/out") -eq 50 ]] || fail "the 50 good records before the bad one were not exported"
-expect_error "stats: record that is not msgpack" 1 "$LLMOPS" stats --db "$T/bad"
-expect_error "export --out: record that is not msgpack" 1 \
-    "$LLMOPS" export --db "$T/bad" --out "$T/bad.ndjson"
-[[ -z $(ls "$T" | grep '^bad\.ndjson') ]] || fail "a failed export left $(ls "$T" | grep bad.nd)"
+# a record that is not msgpack: skipped with a warning naming it, every other
+# record exported, a count at the end, exit status 3
+run "$LLMOPS" export --db "$T/bad"
+[[ $rc -eq 3 ]] || fail "export: record that is not msgpack: exit $rc, want 3: $(cat "$T/err")"
+grep -q "^llmops: record $bad: .*; skipped$" "$T/err" || fail "warning does not name record $bad"
+grep -q '^llmops: export: 1 corrupt record skipped$' "$T/err" || fail "no count: $(cat "$T/err")"
+[[ $(wc -l <"$T/out") -eq 50 ]] || fail "the 50 good records were not exported"
+ok "export: a corrupt record is skipped with a warning; 50 exported; exit 3"
+run "$LLMOPS" stats --db "$T/bad"
+[[ $rc -eq 0 ]] && grep -q "$bad" "$T/err" || fail "stats past a corrupt record: exit $rc: $(cat "$T/err")"
+ok "stats: a corrupt record is skipped with a warning"
+run "$LLMOPS" export --db "$T/bad" --out "$T/bad.ndjson"
+[[ $rc -eq 3 && $(wc -l <"$T/bad.ndjson") -eq 50 ]] ||
+    fail "export --out past a corrupt record: exit $rc, $(cat "$T/err")"
+ok "export --out: a corrupt record is skipped; the file holds the 50 others"
 expect_error "export --out into a missing dir" 1 "$LLMOPS" export --db "$T/main" --out "$T/no/x"
 expect_error "export to a full device" 1 "$LLMOPS" export --db "$T/main" --out /dev/full
 

@@ -10,7 +10,7 @@ pass=0 fail=0
 expect() {
   local name=$1 want=$2 pat=$3 rc=0
   shift 3
-  "$LLMOPS" doctor "$@" > "$tmp/out" 2>&1 || rc=$?
+  $LLMOPS doctor "$@" > "$tmp/out" 2>&1 || rc=$?
   if [ "$rc" = "$want" ] && grep -q -- "$pat" "$tmp/out"; then
     pass=$((pass + 1)); echo "ok - $name"
   else
@@ -53,5 +53,11 @@ cp /bin/true "$tmp/suid"; chmod u+s "$tmp/suid"
 expect "setuid: LD_PRELOAD ignored" 1 "setuid/setgid" "$tmp/suid"
 expect "missing program" 2 "No such file" /nonexistent/prog
 expect "usage" 2 "expected one PROGRAM"
+# a FIFO, named directly or as a script's interpreter, must not hang doctor
+mkfifo "$tmp/fifo"
+LLMOPS="timeout 10 $LLMOPS"
+expect "a FIFO is refused, not read" 2 "not a regular file" "$tmp/fifo"
+printf '#!%s\n' "$tmp/fifo" > "$tmp/fifo-script"; chmod +x "$tmp/fifo-script"
+expect "a script whose interpreter is a FIFO" 2 "not a regular file" "$tmp/fifo-script"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

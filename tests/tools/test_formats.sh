@@ -190,10 +190,12 @@ print(sum(json.loads(l)["provider"] == "anthropic" for l in open(sys.argv[1])))'
 ok "sqlite export honours filters ($want anthropic rows)"
 
 "$MKSTORE" --db "$T/bad" --count 50 --garbage >/dev/null
-expect_error "sqlite: a record that is not msgpack" 1 \
-    "$LLMOPS" export --db "$T/bad" --format sqlite --out "$T/bad.db"
-[[ $(count "$T/bad.db") -eq 0 ]] || fail "a failed export left $(count "$T/bad.db") rows"
-ok "a failed sqlite export adds no row (one transaction)"
+run "$LLMOPS" export --db "$T/bad" --format sqlite --out "$T/bad.db"
+[[ $rc -eq 3 ]] || fail "sqlite: a record that is not msgpack: exit $rc, want 3: $(cat "$T/err")"
+grep -q '; skipped$' "$T/err" && grep -q '^llmops: export: 1 corrupt record skipped$' "$T/err" ||
+    fail "sqlite: corrupt record: $(cat "$T/err")"
+[[ $(count "$T/bad.db") -eq 50 ]] || fail "a corrupt record cost others: $(count "$T/bad.db") rows of 50"
+ok "sqlite: a corrupt record is skipped with a warning, the 50 others exported, exit 3"
 
 # --- sql scripts ----------------------------------------------------------------
 expect_success "export sql" "$LLMOPS" export --db "$T/main" --format sql

@@ -65,10 +65,14 @@ same "--agent --workspace" "$LLMOPS" export --db "$T/b" --agent agent-1 --worksp
 same "--operation-type --action" "$LLMOPS" export --db "$T/b" --operation-type chat --action act-7
 same "--min-latency --max-tokens" "$LLMOPS" export --db "$T/b" --min-latency 900 --max-tokens 3000
 same "no match" "$LLMOPS" export --db "$T/b" --provider nobody --format json
-# the store with a value that is not msgpack: the same records, then the same error
-WANT_RC=1 same "export of a corrupt record" "$LLMOPS" export --db "$T/a"
-grep -q '^llmops: record .*: ' "$T/direct.err" || fail "corrupt record: $(cat "$T/direct.err")"
-WANT_RC=1 same "json export of a corrupt record" "$LLMOPS" export --db "$T/a" --format json
+# the store with a value that is not msgpack: every other record, a warning
+# naming the bad one, a count at the end and exit status 3
+WANT_RC=3 same "export of a corrupt record" "$LLMOPS" export --db "$T/a"
+grep -q '^llmops: record .*: .*; skipped$' "$T/direct.err" || fail "corrupt record: $(cat "$T/direct.err")"
+grep -q '^llmops: export: 1 corrupt record skipped$' "$T/direct.err" ||
+    fail "corrupt record count: $(cat "$T/direct.err")"
+[[ $(wc -l <"$T/direct.out") -eq 3001 ]] || fail "corrupt record: $(wc -l <"$T/direct.out") of 3001 records"
+WANT_RC=3 same "json export of a corrupt record" "$LLMOPS" export --db "$T/a" --format json
 # the table formats read values straight from the msgpack too (llm_rjson_cell);
 # with LLMOPS_DEBUG_JANSSON=1 they take the jansson row path they replaced
 same "export csv" "$LLMOPS" export --db "$T/b" --format csv
@@ -76,7 +80,7 @@ rows=$("$PY" -c 'import csv, sys; print(sum(1 for _ in csv.reader(open(sys.argv[
     "$T/direct.out")
 [[ $rows -eq 3001 ]] || fail "export csv: $rows rows with the header"
 same "csv --status error" "$LLMOPS" export --db "$T/b" --format csv --status error
-WANT_RC=1 same "csv export of a corrupt record" "$LLMOPS" export --db "$T/a" --format csv
+WANT_RC=3 same "csv export of a corrupt record" "$LLMOPS" export --db "$T/a" --format csv
 # SQLite: the two databases hold the same rows, value for value and type for type
 sqlite_same() { # NAME DB ARGS...
     local name=$1 db=$2 d
@@ -103,7 +107,7 @@ same "stats --by session --format csv" "$LLMOPS" stats --db "$T/b" --by session 
 same "stats --by day,workspace,agent,exe --format json" "$LLMOPS" stats --db "$T/b" \
     --by day,workspace,agent,exe --format json
 same "stats --status error --by model" "$LLMOPS" stats --db "$T/b" --status error --by model
-WANT_RC=1 same "stats of a corrupt record" "$LLMOPS" stats --db "$T/a"
+same "stats of a corrupt record" "$LLMOPS" stats --db "$T/a"
 # tail, both formats
 same "tail ndjson" "$LLMOPS" tail --db "$T/b" -n 400 --format ndjson
 [[ $(wc -l <"$T/direct.out") -eq 400 ]] || fail "tail: $(wc -l <"$T/direct.out") lines"

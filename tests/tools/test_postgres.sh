@@ -143,10 +143,12 @@ print(sum(1 for r in rs if r["provider"] == "anthropic" and
 ok "filters apply to export --format postgres ($want rows)"
 
 "$MKSTORE" --db "$T/bad" --count 50 --garbage >/dev/null
-expect_error "export postgres: a record that is not msgpack" 1 \
-    "$LLMOPS" export --db "$T/bad" --format postgres --to "$BASE/fresh"
-[[ $(q fresh "SELECT count(*) FROM llm_operations") -eq 0 ]] || fail "a failed export left rows"
-ok "a failed export adds no row (one transaction)"
+run "$LLMOPS" export --db "$T/bad" --format postgres --to "$BASE/fresh"
+[[ $rc -eq 3 ]] || fail "export postgres: a record that is not msgpack: exit $rc, want 3: $(cat "$T/err")"
+grep -q '^llmops: export: 1 corrupt record skipped$' "$T/err" || fail "no count: $(cat "$T/err")"
+[[ $(q fresh "SELECT count(*) FROM llm_operations") -eq 50 ]] ||
+    fail "a corrupt record cost others: $(q fresh "SELECT count(*) FROM llm_operations") rows of 50"
+ok "export postgres: a corrupt record is skipped with a warning, the 50 others loaded, exit 3"
 [[ -z $(cursor "$T/main") ]] || fail "export wrote a sync cursor: $(cursor "$T/main")"
 
 # --- create-tables ---------------------------------------------------------------------

@@ -143,7 +143,7 @@ a, b = [json.loads(l) for l in open(sys.argv[1])]
 want = [(a["timestamp"], "2026-03-04T03:06:07.000000Z"), (b["timestamp"], "2026-03-04T05:06:08.500000Z"),
         (a["session_id"], "env-s"), (a["agent_id"], "env-a"), (b["session_id"], "own"),
         (b["agent_id"], "env-a"), (a["extras"], {"team": "core", "i": 0}),
-        (b["extras"], {"team": "core", "i": 7, "x": "y"}), (b["argv"], ["agent", "--api-key", "REDACTED"])]
+        (b["extras"], {"team": "core", "i": 7, "x": "y"}), (b["argv"], ["agent", "--api-key", "[REDACTED]"])]
 bad = [f"got {g!r}, want {w!r}" for g, w in want if g != w]
 if "SECRET" in a["url_path"] or "sk-secret" in a["completion_args"]:
     bad.append(f"secret kept: {a['url_path']} {a['completion_args']}")

@@ -122,6 +122,21 @@ set -o pipefail
 [[ $(($(date +%s) - start)) -lt 10 ]] || fail "tail -f | head took too long"
 ok "tail -f | head -n 1 ends with status 0"
 
+# tail -f on a store that does not exist yet waits for it
+"$LLMOPS" tail -f -n 5 --interval 50 --format ndjson --db "$T/later/db" >"$T/w" 2>"$T/w.err" &
+waiter=$!
+sleep 0.5
+kill -0 $waiter 2>/dev/null || fail "tail -f on a missing store exited: $(cat "$T/w.err")"
+mkdir -p "$T/later"
+"$MKSTORE" --db "$T/later/db" --count 3 --seed 5 >/dev/null
+for _ in $(seq 100); do [[ $(wc -l <"$T/w") -ge 3 ]] && break; sleep 0.1; done
+kill -TERM $waiter
+rc=0
+wait $waiter || rc=$?
+[[ $rc -eq 0 && $(wc -l <"$T/w") -eq 3 ]] ||
+  fail "tail -f on a store made later: exit $rc, $(wc -l <"$T/w") lines, $(cat "$T/w.err")"
+ok "tail -f waits for a store that does not exist yet, then prints its records"
+
 expect_error "tail missing db" 1 "$LLMOPS" tail --db "$T/nope"
 [[ ! -e $T/nope ]] || fail "tail created a database"
 expect_error "tail -n word" 2 "$LLMOPS" tail --db "$T/t" -n many

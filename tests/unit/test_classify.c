@@ -111,8 +111,9 @@ static void test_not_http(void **state)
     assert_int_equal(cls("GET /v1/chat/completions\r\n\r\n", NULL), LLM_CLASS_OTHER);
 }
 
-/* Every proper prefix of an LLM request head says MORE, the whole says LLM;
- * every prefix of a method says MORE. */
+/* Every proper prefix of an LLM request head says MORE, the whole says LLM
+ * (an LLM path says so as soon as its request line is complete); every
+ * prefix of a method says MORE. */
 static void test_every_prefix(void **state)
 {
     static const char *const heads[] = {
@@ -125,10 +126,13 @@ static void test_every_prefix(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
         size_t n = strlen(heads[i]);
+        size_t line = (size_t)(strchr(heads[i], '\n') + 1 - heads[i]);
+        int by_path = i == 0 || i == 3;
         for (size_t k = 1; k < n; k++) {
             int r = llm_classify(heads[i], k, NULL, NULL);
-            if (r != LLM_CLASS_MORE)
-                fail_msg("head %zu prefix %zu: %d, want MORE", i, k, r);
+            int want = by_path && k >= line ? LLM_CLASS_LLM : LLM_CLASS_MORE;
+            if (r != want)
+                fail_msg("head %zu prefix %zu: %d, want %d", i, k, r, want);
         }
         assert_int_equal(llm_classify(heads[i], n, NULL, NULL), LLM_CLASS_LLM);
     }
@@ -145,14 +149,26 @@ static void test_head_limit(void **state)
     char *big = malloc(n);
 
     (void)state;
-    /* a head that never ends: MORE until the limit, OTHER from it on */
-    const char *start = "POST /v1/chat/completions HTTP/1.1\r\nX-Pad: ";
+    /* a head that never ends, to a path only its Host could make ours:
+     * MORE until the limit, OTHER from it on */
+    const char *start = "POST /static/assets/a.css HTTP/1.1\r\nX-Pad: ";
     size_t sl = strlen(start);
     memcpy(big, start, sl);
     memset(big + sl, 'a', n - sl);
     assert_int_equal(llm_classify(big, LLM_CLASS_HEAD_MAX - 1, NULL, NULL), LLM_CLASS_MORE);
     assert_int_equal(llm_classify(big, LLM_CLASS_HEAD_MAX, NULL, NULL), LLM_CLASS_OTHER);
     assert_int_equal(llm_classify(big, n, NULL, NULL), LLM_CLASS_OTHER);
+    /* ... but to a known LLM host (SNI) it is ours from its request line */
+    assert_int_equal(llm_classify(big, 40, "api.openai.com", NULL), LLM_CLASS_LLM);
+    assert_int_equal(llm_classify(big, n, "api.openai.com", NULL), LLM_CLASS_LLM);
+    /* an LLM path decides at the request line, whatever the head's size
+     * (a 16,500-byte Cookie must not cost the call) */
+    start = "POST /v1/chat/completions HTTP/1.1\r\nCookie: ";
+    sl = strlen(start);
+    memcpy(big, start, sl);
+    assert_int_equal(llm_classify(big, 20, NULL, NULL), LLM_CLASS_MORE);
+    assert_int_equal(llm_classify(big, sl, NULL, NULL), LLM_CLASS_LLM);
+    assert_int_equal(llm_classify(big, n, NULL, NULL), LLM_CLASS_LLM);
     free(big);
 }
 
