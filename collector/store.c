@@ -213,49 +213,56 @@ static int reserve_lock_file(const char *dir)
     return rc;
 }
 
-int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
+/* The directory and its files before LMDB touches them: a reader needs an
+ * existing, safe store; a writer makes the directory and reserves the lock
+ * file's blocks. */
+static int prepare_dir(const char *dir, unsigned flags)
 {
-    struct llm_store *s;
-    MDB_txn *txn;
     struct stat st;
     int rc;
-    unsigned env_flags = MDB_NOTLS | MDB_NOMETASYNC;
 
-    *out = NULL;
     if (flags & LLM_STORE_RDONLY) {
         if (stat(dir, &st))
             return -errno;
         if (!S_ISDIR(st.st_mode))
             return -ENOTDIR;
-        rc = check_file(dir);
-        if (rc)
-            return rc;
-    } else {
-        rc = mkdirs(dir);
-        if (!rc)
-            rc = check_private(dir);
-        if (rc)
-            return rc;
-        rc = check_file(dir);
-        if (rc && rc != LLM_ENOTFOUND)
-            return rc;
-        rc = reserve_lock_file(dir);
-        if (rc)
-            return rc;
+        return check_file(dir);
     }
+    rc = mkdirs(dir);
+    if (!rc)
+        rc = check_private(dir);
+    if (rc)
+        return rc;
+    rc = check_file(dir);
+    if (rc && rc != LLM_ENOTFOUND)
+        return rc;
+    return reserve_lock_file(dir);
+}
+
+static int env_create(struct llm_store *s, int readers)
+{
+    int rc = mdb_env_create(&s->env);
+
+    if (rc)
+        return rc;
+    mdb_env_set_maxdbs(s->env, 4);
+    if (readers)
+        mdb_env_set_maxreaders(s->env, 256);
+    mdb_env_set_mapsize(s->env, map_initial());
+    return 0;
+}
+
+/* Creates and opens s->env; on failure s->env is closed (or never made). */
+static int env_open(struct llm_store *s, const char *dir, unsigned flags)
+{
+    unsigned env_flags = MDB_NOTLS | MDB_NOMETASYNC;
+    int rc;
+
     if (flags & LLM_STORE_NOSYNC)
         env_flags |= MDB_NOSYNC;
-
-    s = calloc(1, sizeof(*s));
-    if (!s)
-        return LLM_ENOMEM;
-    s->flags = flags;
-    rc = mdb_env_create(&s->env);
+    rc = env_create(s, 1);
     if (rc)
-        goto free_store;
-    mdb_env_set_maxdbs(s->env, 4);
-    mdb_env_set_maxreaders(s->env, 256);
-    mdb_env_set_mapsize(s->env, map_initial());
+        return rc;
     /* Readers open read-write so they can take a reader slot in lock.mdb;
      * they never start a write transaction, so they never block writers. */
     rc = mdb_env_open(s->env, dir, env_flags, 0600);
@@ -266,56 +273,64 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
          * still walking: such a read can see a torn record (caught by the
          * record checks) but never harms the store. */
         mdb_env_close(s->env);
-        rc = mdb_env_create(&s->env);
+        rc = env_create(s, 0);
         if (rc)
-            goto free_store;
-        mdb_env_set_maxdbs(s->env, 4);
-        mdb_env_set_mapsize(s->env, map_initial());
+            return rc;
         rc = mdb_env_open(s->env, dir, env_flags | MDB_RDONLY | MDB_NOLOCK, 0600);
     }
-    if (rc)
-        goto env_close;
+    if (rc) {
+        mdb_env_close(s->env);
+        return rc;
+    }
     /* slots of readers that died mid-read (`llmops export | head`, kill -9)
      * stay taken while any process holds the store open: free them at
      * every open, before they add up to "no reader slot left" */
     mdb_reader_check(s->env, NULL);
-    {
-        /* before LMDB walks any tree: are its roots what they claim? */
-        MDB_stat ms;
-        char data[4200];
-        snprintf(data, sizeof(data), "%s/data.mdb", dir);
-        int bad = 0;
-        /* a page read while another process commits may have just been
-         * reused: ask again before believing it */
-        for (int i = 0; i < 3; i++) {
-            bad = !mdb_env_stat(s->env, &ms) && !stat(data, &st) && st.st_size >= 2 * ms.ms_psize &&
-                  check_roots(data, ms.ms_psize);
-            if (!bad)
-                break;
-            usleep(2000);
-        }
-        if (bad) {
-            rc = MDB_CORRUPTED;
-            goto env_close;
-        }
-    }
+    return 0;
+}
 
-    rc = mdb_txn_begin(s->env, NULL, (flags & LLM_STORE_RDONLY) ? MDB_RDONLY : 0, &txn);
+/* Before LMDB walks any tree: are its roots what they claim? A page read
+ * while another process commits may have just been reused: ask again
+ * before believing it. */
+static int roots_ok(struct llm_store *s, const char *dir)
+{
+    MDB_stat ms;
+    struct stat st;
+    char data[4200];
+    int bad = 0;
+
+    snprintf(data, sizeof(data), "%s/data.mdb", dir);
+    for (int i = 0; i < 3; i++) {
+        bad = !mdb_env_stat(s->env, &ms) && !stat(data, &st) && st.st_size >= 2 * ms.ms_psize &&
+              check_roots(data, ms.ms_psize);
+        if (!bad)
+            break;
+        usleep(2000);
+    }
+    return bad ? MDB_CORRUPTED : 0;
+}
+
+/* The "ops" and "meta" databases: made by a writer; a reader of a store
+ * with no "ops" yet (an empty store another writer made) gets
+ * MDB_NOTFOUND. */
+static int open_dbis(struct llm_store *s, unsigned flags)
+{
+    unsigned ro = flags & LLM_STORE_RDONLY;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, ro ? MDB_RDONLY : 0, &txn);
+
     if (rc == MDB_MAP_RESIZED) { /* another process grew the map meanwhile */
         mdb_env_set_mapsize(s->env, 0);
-        rc = mdb_txn_begin(s->env, NULL, (flags & LLM_STORE_RDONLY) ? MDB_RDONLY : 0, &txn);
+        rc = mdb_txn_begin(s->env, NULL, ro ? MDB_RDONLY : 0, &txn);
     }
     if (rc)
-        goto env_close;
-    if (flags & LLM_STORE_RDONLY) {
+        return rc;
+    if (ro) {
         rc = mdb_dbi_open(txn, "ops", 0, &s->ops);
-        if (rc == MDB_NOTFOUND) { /* an empty store made by another writer */
-            mdb_txn_abort(txn);
-            rc = MDB_NOTFOUND;
-            goto env_close;
-        }
         if (!rc)
             rc = mdb_dbi_open(txn, "meta", 0, &s->meta);
+        else
+            goto abort; /* MDB_NOTFOUND included */
         if (rc == MDB_NOTFOUND)
             rc = 0, s->meta = 0;
     } else {
@@ -323,14 +338,39 @@ int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
         if (!rc)
             rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &s->meta);
     }
-    if (rc) {
-        mdb_txn_abort(txn);
-        goto env_close;
-    }
+    if (rc)
+        goto abort;
     /* commit even a read-only txn: aborting it would close the handles */
-    rc = mdb_txn_commit(txn);
+    return mdb_txn_commit(txn);
+
+abort:
+    mdb_txn_abort(txn);
+    return rc;
+}
+
+int llm_store_open(const char *dir, unsigned flags, struct llm_store **out)
+{
+    struct llm_store *s;
+    struct stat st;
+    int rc;
+
+    *out = NULL;
+    rc = prepare_dir(dir, flags);
+    if (rc)
+        return rc;
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        return LLM_ENOMEM;
+    s->flags = flags;
+    rc = env_open(s, dir, flags);
+    if (rc)
+        goto free_store;
+    rc = roots_ok(s, dir);
+    if (!rc)
+        rc = open_dbis(s, flags);
     if (rc)
         goto env_close;
+    /* the file's identity, to notice it being replaced under us */
     snprintf(s->path, sizeof(s->path), "%s/data.mdb", dir);
     if (!stat(s->path, &st)) {
         MDB_stat ms;
