@@ -6,6 +6,7 @@
 #define LLM_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct llm_store;
 struct llm_filter;
@@ -55,6 +56,15 @@ struct llm_sync_opts {
 int llm_sync_run(const struct llm_sync_opts *o);
 /* The same to an OpenTelemetry receiver: --to otlp+http(s)://HOST[:PORT] (otlp_sync.c). */
 int llm_otlp_sync_run(const struct llm_sync_opts *o);
+
+/* What both syncs share (sync.c): a destination's cursor in the store's
+ * meta table (the last settled key shipped), the settle horizon, and the
+ * store opened for it. */
+struct llm_store;
+int llm_sync_cursor_get(struct llm_store *s, const char *name, uint8_t key[16], int *found);
+int llm_sync_cursor_put(struct llm_store *s, const char *name, const uint8_t key[16]);
+void llm_sync_horizon(long settle_s, uint8_t key[16]);
+int llm_sync_store_open(const char *db, struct llm_store **s);
 /* Returns the exit status itself: 0 observable, 1 not, 2 unreadable. */
 int llm_doctor_run(const char *program);
 

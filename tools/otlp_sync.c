@@ -171,32 +171,21 @@ static int visit(void *arg, const void *key, size_t klen, json_t *rec)
 
 static int cursor_get(struct osync *y)
 {
-    char text[LLM_ULID_LEN];
-    size_t len = sizeof(text) - 1;
-    int rc = llm_store_meta_get(y->s, y->name, text, &len);
+    int rc = llm_sync_cursor_get(y->s, y->name, y->last, &y->has_last);
 
-    if (rc == LLM_ENOTFOUND)
-        return 0;
-    if (!rc) {
-        text[len] = '\0';
-        rc = len == LLM_ULID_LEN - 1 && !llm_ulid_parse(text, y->last) ? 0 : LLM_ECORRUPT;
-    }
     if (rc) {
         snprintf(y->what, sizeof(y->what), "read sync cursor '%s' in %s", y->name, y->o->db);
-        return rc == -ENOBUFS ? LLM_ECORRUPT : rc;
+        return rc;
     }
-    y->has_last = y->has_settled = 1;
+    y->has_settled = y->has_last;
     memcpy(y->settled, y->last, 16);
     return 0;
 }
 
 static int cursor_put(struct osync *y)
 {
-    char text[LLM_ULID_LEN];
-    int rc;
+    int rc = llm_sync_cursor_put(y->s, y->name, y->settled);
 
-    llm_ulid_format(y->settled, text);
-    rc = llm_store_meta_put(y->s, y->name, text, LLM_ULID_LEN - 1);
     if (rc)
         snprintf(y->what, sizeof(y->what), "save sync cursor '%s' in %s", y->name, y->o->db);
     return rc;
@@ -327,15 +316,6 @@ static int setup(struct osync *y)
     return 0;
 }
 
-static void horizon_key(long settle_s, uint8_t key[16])
-{
-    int64_t ms = llm_now_ns() / 1000000 - (int64_t)settle_s * 1000;
-
-    memset(key, 0, 16);
-    for (int i = 0; ms > 0 && i < 6; i++)
-        key[i] = (uint8_t)((uint64_t)ms >> (40 - 8 * i));
-}
-
 static int run(struct osync *y)
 {
     char cursor[LLM_ULID_LEN] = "none";
@@ -372,16 +352,10 @@ int llm_otlp_sync_run(const struct llm_sync_opts *o)
         free(y);
         return LLM_EINVAL;
     }
-    rc = llm_cli_open(o->db, &y->s);
+    rc = llm_sync_store_open(o->db, &y->s);
     if (rc)
         goto free_y;
-    llm_store_close(y->s);
-    rc = llm_store_open(o->db, 0, &y->s);
-    if (rc) {
-        llm_cli_error(rc, "open database %s for the sync cursor", o->db);
-        goto free_y;
-    }
-    horizon_key(o->settle_s, y->horizon);
+    llm_sync_horizon(o->settle_s, y->horizon);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     rc = run(y);
     if (rc)

@@ -68,12 +68,13 @@ static void cursor_name(struct sync *y)
              (unsigned long long)h);
 }
 
-/* The stored cursor into key (*found 0 if this destination has none). */
-static int cursor_get(struct sync *y, uint8_t key[16], int *found)
+/* The stored cursor of destination name into key (*found 0 if it has
+ * none): 0, LLM_ECORRUPT for a value that is not a ULID, or a store error. */
+int llm_sync_cursor_get(struct llm_store *s, const char *name, uint8_t key[16], int *found)
 {
     char text[LLM_ULID_LEN];
     size_t len = sizeof(text) - 1;
-    int rc = llm_store_meta_get(y->s, y->name, text, &len);
+    int rc = llm_store_meta_get(s, name, text, &len);
 
     *found = 0;
     if (rc == LLM_ENOTFOUND)
@@ -84,21 +85,58 @@ static int cursor_get(struct sync *y, uint8_t key[16], int *found)
     }
     if (rc == -ENOBUFS)
         rc = LLM_ECORRUPT;
-    if (rc) {
-        snprintf(y->what, sizeof(y->what), "read sync cursor '%s' in %s", y->name, y->o->db);
+    if (!rc)
+        *found = 1;
+    return rc;
+}
+
+int llm_sync_cursor_put(struct llm_store *s, const char *name, const uint8_t key[16])
+{
+    char text[LLM_ULID_LEN];
+
+    llm_ulid_format(key, text);
+    return llm_store_meta_put(s, name, text, LLM_ULID_LEN - 1);
+}
+
+/* The settle horizon: the smallest key of a call that started settle_s
+ * seconds ago (a ULID's first 6 bytes are its milliseconds). */
+void llm_sync_horizon(long settle_s, uint8_t key[16])
+{
+    int64_t ms = llm_now_ns() / 1000000 - (int64_t)settle_s * 1000;
+
+    memset(key, 0, 16);
+    for (int i = 0; ms > 0 && i < 6; i++)
+        key[i] = (uint8_t)((uint64_t)ms >> (40 - 8 * i));
+}
+
+/* Read-only first (the same checks and messages as every other command),
+ * then writable: the cursor lives in the store. */
+int llm_sync_store_open(const char *db, struct llm_store **s)
+{
+    int rc = llm_cli_open(db, s);
+
+    if (rc)
         return rc;
-    }
-    *found = 1;
-    return 0;
+    llm_store_close(*s);
+    rc = llm_store_open(db, 0, s);
+    if (rc)
+        llm_cli_error(rc, "open database %s for the sync cursor", db);
+    return rc;
+}
+
+static int cursor_get(struct sync *y, uint8_t key[16], int *found)
+{
+    int rc = llm_sync_cursor_get(y->s, y->name, key, found);
+
+    if (rc)
+        snprintf(y->what, sizeof(y->what), "read sync cursor '%s' in %s", y->name, y->o->db);
+    return rc;
 }
 
 static int cursor_put(struct sync *y)
 {
-    char text[LLM_ULID_LEN];
-    int rc;
+    int rc = llm_sync_cursor_put(y->s, y->name, y->settled);
 
-    llm_ulid_format(y->settled, text);
-    rc = llm_store_meta_put(y->s, y->name, text, LLM_ULID_LEN - 1);
     if (rc)
         snprintf(y->what, sizeof(y->what), "save sync cursor '%s' in %s", y->name, y->o->db);
     return rc;
@@ -158,15 +196,6 @@ static int ship(struct sync *y, long long *shipped)
     return 0;
 }
 
-static void horizon_key(long settle_s, uint8_t key[16])
-{
-    int64_t ms = llm_now_ns() / 1000000 - (int64_t)settle_s * 1000;
-
-    memset(key, 0, 16);
-    for (int i = 0; ms > 0 && i < 6; i++)
-        key[i] = (uint8_t)((uint64_t)ms >> (40 - 8 * i));
-}
-
 static int run(struct sync *y)
 {
     char cursor[LLM_ULID_LEN] = "none";
@@ -205,19 +234,12 @@ int llm_sync_run(const struct llm_sync_opts *o)
         return LLM_ENOMEM;
     }
     y->o = o;
-    /* read-only first: the same checks and messages as every other command */
-    rc = llm_cli_open(o->db, &y->s);
+    rc = llm_sync_store_open(o->db, &y->s);
     if (rc)
         goto sync_free;
-    llm_store_close(y->s);
-    rc = llm_store_open(o->db, 0, &y->s); /* writable: the cursor lives here */
-    if (rc) {
-        llm_cli_error(rc, "open database %s for the sync cursor", o->db);
-        goto sync_free;
-    }
     llm_pg_redact(o->to, y->pg.name, sizeof(y->pg.name));
     cursor_name(y);
-    horizon_key(o->settle_s, y->horizon);
+    llm_sync_horizon(o->settle_s, y->horizon);
     rc = run(y);
     if (rc)
         llm_cli_error(rc, "%s", y->what);
