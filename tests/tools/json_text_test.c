@@ -185,20 +185,6 @@ static void run_store(const char *db)
 
 /* ----------------------------------------------------------------- corpus */
 
-static const char *header_of(json_t *headers, const char *name)
-{
-    const char *k;
-    json_t *v;
-
-    json_object_foreach(headers, k, v)
-    {
-        if (!strcasecmp(k, name))
-            return json_is_string(v) ? json_string_value(v)
-                                     : json_string_value(json_array_get(v, 0));
-    }
-    return NULL;
-}
-
 static void append(char **p, size_t *n, const void *s, size_t k)
 {
     *p = realloc(*p, *n + k + 1);
@@ -214,72 +200,18 @@ static void append(char **p, size_t *n, const void *s, size_t k)
  * messages, Content-Length framing); each record it emits is compared. */
 static int replay_vector(const char *name, json_t *root)
 {
-    const char *url = json_string_value(json_object_get(root, "url"));
-    const char *method = json_string_value(json_object_get(root, "method"));
-    json_t *jreq = json_object_get(root, "request_body"), *jresp, *jst;
-    const char *req_ct = header_of(json_object_get(root, "request_headers"), "content-type");
-    const char *resp_ct = header_of(json_object_get(root, "response_headers"), "content-type");
-    const char *p, *slash, *resp_body;
-    char host[256], path[2048], head[4096], label[512];
-    unsigned char *bin = NULL;
-    char *req = NULL, *resp = NULL;
-    size_t req_n = 0, resp_n = 0, body_n;
     struct llm_feeder f;
-    int status, made;
+    char label[512];
+    int made;
 
-    if (!url || !method)
+    if (llm_feed_vector(&f, root))
         return 0;
-    p = strstr(url, "://");
-    p = p ? p + 3 : url;
-    slash = strchr(p, '/');
-    snprintf(host, sizeof(host), "%.*s", (int)(slash ? slash - p : (long)strlen(p)), p);
-    snprintf(path, sizeof(path), "%.*s", (int)strcspn(slash ? slash : "/", "#"),
-             slash ? slash : "/");
-    jst = json_object_get(root, "status");
-    if (!json_is_integer(jst))
-        jst = json_object_get(root, "status_inferred");
-    status = json_is_integer(jst) ? (int)json_integer_value(jst) : 200;
-    jresp = json_object_get(root, "response_body_sse_reconstructed");
-    if (json_is_string(jresp))
-        resp_ct = "text/event-stream";
-    else
-        jresp = json_object_get(root, "response_body");
-    if (!json_is_string(jresp))
-        return 0;
-    resp_body = json_string_value(jresp);
-    body_n = json_string_length(jresp);
-    if (!strcmp(json_string_value(json_object_get(root, "decoded")) ?: "",
-                "binary-kept-as-base64")) {
-        bin = malloc(body_n + 1);
-        body_n = llm_feed_b64_decode(resp_body, body_n, bin);
-        resp_body = (const char *)bin;
-    }
-    snprintf(head, sizeof(head),
-             "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n",
-             method, path, host, req_ct ? req_ct : "application/json",
-             json_is_string(jreq) ? json_string_length(jreq) : 0);
-    append(&req, &req_n, head, strlen(head));
-    if (json_is_string(jreq))
-        append(&req, &req_n, json_string_value(jreq), json_string_length(jreq));
-    snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\n%s%s%sContent-Length: %zu\r\n\r\n", status,
-             resp_ct ? "Content-Type: " : "", resp_ct ? resp_ct : "", resp_ct ? "\r\n" : "",
-             body_n);
-    append(&resp, &resp_n, head, strlen(head));
-    append(&resp, &resp_n, resp_body, body_n);
-    llm_feed_init(&f);
-    llm_feed_open(&f, 7, host);
-    llm_feed_msg(&f, 7, LLM_MSG_OUT, req, req_n, 0);
-    llm_feed_msg(&f, 7, LLM_MSG_IN, resp, resp_n, 0);
-    llm_feed_msg(&f, 7, LLM_MSG_CLOSE, NULL, 0, 0);
     made = f.sink.n < LLM_FEED_MAX_RECS ? f.sink.n : LLM_FEED_MAX_RECS;
     for (int i = 0; i < made; i++) {
         snprintf(label, sizeof(label), "corpus %s replayed, record %d", name, i);
         compare_record(label, &f.sink.recs[i]);
     }
     llm_feed_done(&f);
-    free(req);
-    free(resp);
-    free(bin);
     return made;
 }
 

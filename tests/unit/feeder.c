@@ -3,6 +3,7 @@
 #include "feeder.h"
 
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,4 +94,103 @@ size_t llm_feed_b64_decode(const char *in, size_t n, unsigned char *out)
         }
     }
     return o;
+}
+
+const char *llm_feed_header(json_t *headers, const char *name)
+{
+    const char *k;
+    json_t *v;
+
+    json_object_foreach(headers, k, v)
+    {
+        if (!strcasecmp(k, name))
+            return json_is_string(v) ? json_string_value(v)
+                                     : json_string_value(json_array_get(v, 0));
+    }
+    return NULL;
+}
+
+static void append(char **p, size_t *n, const void *s, size_t k)
+{
+    *p = realloc(*p, *n + k + 1);
+    if (!*p) {
+        fprintf(stderr, "feeder: out of memory\n");
+        exit(1);
+    }
+    memcpy(*p + *n, s, k);
+    *n += k;
+}
+
+/* The response body as sent: the SSE reconstruction when the vector has
+ * one, base64-decoded when the corpus kept it binary. */
+static const char *vector_body(json_t *root, size_t *n, const char **ctype, unsigned char **bin)
+{
+    json_t *jresp = json_object_get(root, "response_body_sse_reconstructed");
+    const char *body;
+
+    if (json_is_string(jresp))
+        *ctype = "text/event-stream";
+    else
+        jresp = json_object_get(root, "response_body");
+    if (!json_is_string(jresp))
+        return NULL;
+    body = json_string_value(jresp);
+    *n = json_string_length(jresp);
+    if (!strcmp(json_string_value(json_object_get(root, "decoded")) ?: "",
+                "binary-kept-as-base64")) {
+        *bin = malloc(*n + 1);
+        *n = llm_feed_b64_decode(body, *n, *bin);
+        body = (const char *)*bin;
+    }
+    return body;
+}
+
+int llm_feed_vector(struct llm_feeder *f, json_t *root)
+{
+    const char *url = json_string_value(json_object_get(root, "url"));
+    const char *method = json_string_value(json_object_get(root, "method"));
+    json_t *jreq = json_object_get(root, "request_body"), *jst;
+    const char *req_ct = llm_feed_header(json_object_get(root, "request_headers"), "content-type");
+    const char *resp_ct =
+        llm_feed_header(json_object_get(root, "response_headers"), "content-type");
+    const char *p, *slash, *resp_body;
+    char host[256], path[2048], head[4096];
+    unsigned char *bin = NULL;
+    char *req = NULL, *resp = NULL;
+    size_t req_n = 0, resp_n = 0, body_n = 0;
+    int status;
+
+    if (!url || !method || !(resp_body = vector_body(root, &body_n, &resp_ct, &bin)))
+        return -1;
+    p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    slash = strchr(p, '/');
+    snprintf(host, sizeof(host), "%.*s", (int)(slash ? slash - p : (long)strlen(p)), p);
+    snprintf(path, sizeof(path), "%.*s", (int)strcspn(slash ? slash : "/", "#"),
+             slash ? slash : "/");
+    jst = json_object_get(root, "status");
+    if (!json_is_integer(jst))
+        jst = json_object_get(root, "status_inferred");
+    status = json_is_integer(jst) ? (int)json_integer_value(jst) : 200;
+    snprintf(head, sizeof(head),
+             "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+             method, path, host, req_ct ? req_ct : "application/json",
+             json_is_string(jreq) ? json_string_length(jreq) : 0);
+    append(&req, &req_n, head, strlen(head));
+    if (json_is_string(jreq))
+        append(&req, &req_n, json_string_value(jreq), json_string_length(jreq));
+    snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\n%s%s%sContent-Length: %zu\r\n\r\n", status,
+             resp_ct ? "Content-Type: " : "", resp_ct ? resp_ct : "", resp_ct ? "\r\n" : "",
+             body_n);
+    append(&resp, &resp_n, head, strlen(head));
+    append(&resp, &resp_n, resp_body, body_n);
+    llm_feed_init(f);
+    llm_feed_open(f, 7, host);
+    llm_feed_msg(f, 7, LLM_MSG_OUT, req, req_n, 0);
+    llm_feed_msg(f, 7, LLM_MSG_IN, resp, resp_n, 0);
+    llm_feed_msg(f, 7, LLM_MSG_CLOSE, NULL, 0, 0);
+    free(req);
+    free(resp);
+    free(bin);
+    return 0;
 }

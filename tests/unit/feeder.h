@@ -5,6 +5,8 @@
 
 #include "conn.h"
 
+#include <jansson.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,5 +38,15 @@ void llm_feed_open(struct llm_feeder *f, uint64_t conn, const char *sni);
 /* Standard base64 (the corpus keeps binary bodies that way; padding and
  * newlines are skipped); returns the bytes written to out (>= n * 3 / 4). */
 size_t llm_feed_b64_decode(const char *in, size_t n, unsigned char *out);
+
+/* A header of a corpus vector's request_headers or response_headers (a
+ * string or the first of an array), any case; NULL if absent. */
+const char *llm_feed_header(json_t *headers, const char *name);
+/* A corpus vector replayed through the connection layer as test_conn does
+ * (whole messages, Content-Length framing, one TLS connection with the
+ * URL's host as SNI): f is initialised here, its records are in f->sink,
+ * and the caller ends with llm_feed_done. -1 (f untouched) when the vector
+ * has no URL, method or response body. */
+int llm_feed_vector(struct llm_feeder *f, json_t *root);
 
 #endif
