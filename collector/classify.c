@@ -131,6 +131,12 @@ static int early(const char *buf, size_t len, const char *sni)
             return LLM_CLASS_LLM;
         if (sp2 && sni && llm_provider_for_host(sni, strlen(sni)))
             return LLM_CLASS_LLM;
+        /* a Host line already complete decides too: the rest of a long
+         * head (cookies) need not arrive first */
+        const char *host;
+        size_t hl = 0;
+        if (sp2 && (host = find_header(eol + 1, buf + len, "host:", &hl)) && llm_host(host, hl))
+            return LLM_CLASS_LLM;
     }
     return len >= LLM_CLASS_HEAD_MAX ? LLM_CLASS_OTHER : LLM_CLASS_MORE;
 }

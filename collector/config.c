@@ -56,7 +56,7 @@ int llm_config_bool(const char *v, int *out)
  * process under the shim pays for this at start, so not one getenv each. */
 struct env_vals {
     const char *disable, *log, *hosts, *flush_timeout_ms, *queue_max, *max_body, *max_parse,
-        *max_event, *capture_content, *proxy;
+        *max_event, *max_head, *capture_content, *proxy;
 };
 
 static void env_scan(struct env_vals *e)
@@ -74,6 +74,7 @@ static void env_scan(struct env_vals *e)
         {"MAX_BODY=", offsetof(struct env_vals, max_body)},
         {"MAX_PARSE=", offsetof(struct env_vals, max_parse)},
         {"MAX_EVENT=", offsetof(struct env_vals, max_event)},
+        {"MAX_HEAD=", offsetof(struct env_vals, max_head)},
         {"CAPTURE_CONTENT=", offsetof(struct env_vals, capture_content)},
         {"PROXY=", offsetof(struct env_vals, proxy)},
     };
@@ -144,5 +145,6 @@ void llm_config_load(struct llm_config *c)
     c->max_body = env_size("LLMOPS_MAX_BODY", e.max_body, 1 << 20, 1024, SIZE_MAX);
     c->max_parse = env_size("LLMOPS_MAX_PARSE", e.max_parse, 64 << 20, 1024, SIZE_MAX);
     c->max_event = env_size("LLMOPS_MAX_EVENT", e.max_event, 4 << 20, 1024, SIZE_MAX);
+    c->max_head = env_size("LLMOPS_MAX_HEAD", e.max_head, 1 << 20, 1024, SIZE_MAX);
     c->capture_content = env_bool(e.capture_content, 1);
 }

@@ -20,6 +20,7 @@ struct llm_config {
     size_t max_body;      /* LLMOPS_MAX_BODY, >= 1k */
     size_t max_parse;     /* LLMOPS_MAX_PARSE, >= 1k */
     size_t max_event;     /* LLMOPS_MAX_EVENT, >= 1k */
+    size_t max_head;      /* LLMOPS_MAX_HEAD, >= 1k */
     int capture_content;  /* LLMOPS_CAPTURE_CONTENT */
     const char *proxy;    /* LLMOPS_PROXY (set by llmops run), or NULL */
 };

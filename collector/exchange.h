@@ -17,6 +17,7 @@ struct llm_core_opts {
     size_t max_body;  /* content kept per field (LLMOPS_MAX_BODY) */
     size_t max_parse; /* bytes of a JSON body parsed for model and usage */
     size_t max_event; /* bytes of one stream event */
+    size_t max_head;  /* URL + header bytes kept per HTTP/1 head (0: LLM_H1_HEAD_MAX) */
     int capture_content;
 };
 

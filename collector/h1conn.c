@@ -93,6 +93,8 @@ static int req_head(void *ctx, struct llm_h1_head *h)
         s->req_m = s->now_m;
     }
     p->x = llm_exchange_new(h, s->info, s->cs->opts, s->req_t, s->req_m);
+    if (p->x && h->truncated) /* headers past LLMOPS_MAX_HEAD were dropped */
+        p->x->call.truncated = 1;
     p->is_head = h->method && !strcmp(h->method, "HEAD");
     p->h2c = offers_h2c(h);
     if (s->tail)
@@ -137,8 +139,11 @@ static int resp_head(void *ctx, struct llm_h1_head *h)
     /* a pipelined response may start in the bytes that ended the one before */
     if (p->x && !p->x->m_first_byte)
         p->x->m_first_byte = s->now_m;
-    if (p->x && !(h->status >= 100 && h->status < 200))
+    if (p->x && !(h->status >= 100 && h->status < 200)) {
         llm_exchange_response_head(p->x, h);
+        if (h->truncated)
+            p->x->call.truncated = 1;
+    }
     return p->is_head;
 }
 
@@ -184,6 +189,8 @@ struct llm_h1conn *llm_h1conn_new(struct llm_conns *cs, const struct llm_open_in
     s->info = info;
     llm_h1_init(&s->req, 1, &req_cb, s);
     llm_h1_init(&s->resp, 0, &resp_cb, s);
+    llm_h1_set_head_max(&s->req, cs->opts ? cs->opts->max_head : 0);
+    llm_h1_set_head_max(&s->resp, cs->opts ? cs->opts->max_head : 0);
     llm_buf_init(&s->held, HELD_MAX);
     return s;
 }

@@ -157,26 +157,46 @@ void llm_h1_free(struct llm_h1 *h)
     llm_buf_free(&h->head.raw);
 }
 
+void llm_h1_set_head_max(struct llm_h1 *h, size_t max)
+{
+    llm_buf_free(&h->head.raw);
+    llm_buf_init(&h->head.raw, max ? max : LLM_H1_HEAD_MAX);
+}
+
+/* http-parser refuses a head over its own limit (80 KB), a process-wide
+ * setting (http_parser_set_max_header_size) the host may rely on too. So
+ * bytes go in slices and the parser's per-head count is reset before each:
+ * the head limit is ours (head.raw's cap), and a head past it costs that
+ * message its later headers, never the connection its framing. */
+#define FEED_SLICE 16384
+
 int llm_h1_feed(struct llm_h1 *h, const char *p, size_t n)
 {
-    size_t used;
+    size_t off = 0;
 
     if (h->failed || h->upgraded)
         return LLM_EPARSE;
-    used = http_parser_execute(&h->parser, &h->settings, p, n);
-    if (HTTP_PARSER_ERRNO(&h->parser) != HPE_OK) {
-        h->failed = 1;
-        return LLM_EPARSE;
+    while (off < n) {
+        size_t k = n - off < FEED_SLICE ? n - off : FEED_SLICE, used;
+        h->parser.nread = 0;
+        used = http_parser_execute(&h->parser, &h->settings, p + off, k);
+        if (HTTP_PARSER_ERRNO(&h->parser) != HPE_OK) {
+            h->failed = 1;
+            return LLM_EPARSE;
+        }
+        off += used;
+        /* http-parser stops early only on an upgrade; an upgrade message
+         * that ends exactly at the end of a slice shows only in the flag */
+        if (h->parser.upgrade && !h->in_msg) {
+            h->upgraded = 1;
+            break;
+        }
+        if (used != k) {
+            h->failed = 1;
+            return LLM_EPARSE;
+        }
     }
-    /* http-parser stops early only on an upgrade; an upgrade message that
-     * ends exactly at the end of p shows only in the flag */
-    if (h->parser.upgrade && !h->in_msg)
-        h->upgraded = 1;
-    else if (used != n) {
-        h->failed = 1;
-        return LLM_EPARSE;
-    }
-    return (int)used;
+    return (int)off;
 }
 
 int llm_h1_eof(struct llm_h1 *h)

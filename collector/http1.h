@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #define LLM_H1_MAX_HEADERS 64
-#define LLM_H1_HEAD_MAX 65536 /* URL + header bytes kept per message */
+#define LLM_H1_HEAD_MAX (1u << 20) /* URL + header bytes kept per message (LLMOPS_MAX_HEAD) */
 
 struct llm_h1_header {
     size_t name, name_len, value, value_len; /* offsets into llm_h1_head.raw */
@@ -56,6 +56,10 @@ struct llm_h1 {
 
 void llm_h1_init(struct llm_h1 *h, int is_request, const struct llm_h1_callbacks *cb, void *ctx);
 void llm_h1_free(struct llm_h1 *h);
+/* URL + header bytes kept per message (0: LLM_H1_HEAD_MAX); a longer head
+ * is cut there, flagged truncated and parsed on, so the messages after it
+ * keep their framing. Before the first feed. */
+void llm_h1_set_head_max(struct llm_h1 *h, size_t max);
 /* Returns the bytes consumed or LLM_EPARSE; after an error the parser
  * stays failed. Fewer than n only after a message that switches protocols
  * (a 101 response, a request with Upgrade, CONNECT): the bytes after it are

@@ -274,6 +274,7 @@ int llm_writer_start(struct llm_queue *q, void (*thread_init)(void))
     w.thread_init = thread_init;
     w.opts.max_body = conf.max_body;
     w.opts.max_parse = conf.max_parse;
+    w.opts.max_head = conf.max_head;
     w.opts.max_event = conf.max_event;
     w.opts.capture_content = conf.capture_content;
     proc_load(&w.proc);

@@ -6,10 +6,12 @@
  * null as an empty field and an empty string as "" (so the two stay apart).
  * Nested values (extras, argv) are compact JSON text; the fields that hold
  * JSON text (usage_raw, completion_args, tool_calls) are written as they are.
- * Fields a newer writer added beyond the schema are not exported here. */
+ * Fields a newer writer added beyond the schema go into a last column,
+ * extra_fields: one JSON object of them, empty (null) when there are none. */
 #include "export.h"
 #include "err.h"
 #include "record.h"
+#include "record_json.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -134,8 +136,10 @@ static int csv_begin(struct llm_export *x)
     for (int f = 0; f < LLM_F__COUNT && !rc; f++) {
         rc = llm_export_puts(x, llm_schema[f].name);
         if (!rc)
-            rc = llm_export_puts(x, f + 1 < LLM_F__COUNT ? "," : "\r\n");
+            rc = llm_export_puts(x, ",");
     }
+    if (!rc)
+        rc = llm_export_puts(x, LLM_RJSON_EXTRA_NAME "\r\n");
     if (rc) { /* end() is not called after a failed begin() */
         free(x->priv);
         x->priv = NULL;
@@ -161,14 +165,17 @@ static int csv_row(struct llm_export *x, json_t *rec)
     char *owned;
     int rc = 0;
 
-    for (int f = 0; f < LLM_F__COUNT && !rc; f++) {
+    for (int f = 0; f <= LLM_RJSON_EXTRA && !rc; f++) {
         owned = NULL;
-        rc = llm_cell_of_json(json_object_get(rec, llm_schema[f].name), &c, &owned);
+        if (f == LLM_RJSON_EXTRA)
+            rc = llm_cell_extra_of_json(rec, &c, &owned);
+        else
+            rc = llm_cell_of_json(json_object_get(rec, llm_schema[f].name), &c, &owned);
         if (!rc)
-            rc = put_cell(b, &c, llm_schema[f].type);
+            rc = put_cell(b, &c, f == LLM_RJSON_EXTRA ? LLM_T_JSON : llm_schema[f].type);
         free(owned);
         if (!rc)
-            rc = put(b, f + 1 < LLM_F__COUNT ? "," : "\r\n", f + 1 < LLM_F__COUNT ? 1 : 2);
+            rc = put(b, f < LLM_RJSON_EXTRA ? "," : "\r\n", f < LLM_RJSON_EXTRA ? 1 : 2);
     }
     return row_end(x, b, rc);
 }
@@ -180,12 +187,12 @@ int llm_export_csv_cells(struct llm_export *x, struct llm_rjson *rj)
     struct llm_cell c;
     int rc = 0;
 
-    for (int f = 0; f < LLM_F__COUNT && !rc; f++) {
+    for (int f = 0; f <= LLM_RJSON_EXTRA && !rc; f++) {
         rc = llm_rjson_cell(rj, f, &c);
         if (!rc)
-            rc = put_cell(b, &c, llm_schema[f].type);
+            rc = put_cell(b, &c, f == LLM_RJSON_EXTRA ? LLM_T_JSON : llm_schema[f].type);
         if (!rc)
-            rc = put(b, f + 1 < LLM_F__COUNT ? "," : "\r\n", f + 1 < LLM_F__COUNT ? 1 : 2);
+            rc = put(b, f < LLM_RJSON_EXTRA ? "," : "\r\n", f < LLM_RJSON_EXTRA ? 1 : 2);
     }
     return row_end(x, b, rc);
 }

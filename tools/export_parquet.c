@@ -8,9 +8,9 @@
  *                                    not parse is null
  *   JSON text, extras, argv       -> STRING holding compact JSON text
  * Every column is nullable; a value of the wrong JSON type is null (as in
- * the SQL exports). Fields a newer writer added beyond the schema are not
- * exported here. Rows come from the decoded, priced record (export.c).
- * Row groups hold 65536 rows or 64 MiB of values, whichever comes first
+ * the SQL exports). Fields a newer writer added beyond the schema go into a
+ * last STRING column, extra_fields: one JSON object, null when none. Rows come from the decoded,
+ * priced record (export.c). Row groups hold 65536 rows or 64 MiB of values, whichever comes first
  * (LLMOPS_PARQUET_ROWS overrides the rows, for tests), so memory stays flat
  * however large the export. The key/value metadata names the record schema
  * version (llmops.schema_version). */
@@ -18,6 +18,7 @@
 #include "err.h"
 #include "parquet.h"
 #include "record.h"
+#include "record_json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@
 
 struct pqx {
     struct llm_pq *q;
-    struct llm_pq_column cols[LLM_F__COUNT];
+    struct llm_pq_column cols[LLM_F__COUNT + 1]; /* and extra_fields */
     int write_failed; /* x->what names the write that failed */
 };
 
@@ -80,10 +81,11 @@ static int pq_begin(struct llm_export *x)
     }
     for (int f = 0; f < LLM_F__COUNT; f++)
         p->cols[f] = (struct llm_pq_column){llm_schema[f].name, pq_type(llm_schema[f].type)};
+    p->cols[LLM_RJSON_EXTRA] = (struct llm_pq_column){LLM_RJSON_EXTRA_NAME, LLM_PQ_STRING};
     if (rows && *rows)
         lim.max_rows = strtoul(rows, NULL, 10);
     x->priv = p;
-    rc = failed(x, llm_pq_open(p->cols, LLM_F__COUNT, &lim, pq_write, x, &p->q));
+    rc = failed(x, llm_pq_open(p->cols, LLM_F__COUNT + 1, &lim, pq_write, x, &p->q));
     if (rc) {
         free(p);
         x->priv = NULL;
@@ -133,6 +135,14 @@ static int pq_row(struct llm_export *x, json_t *rec)
             rc = llm_pq_string(p->q, f, x->ulid, strlen(x->ulid)); /* the key is its identity */
         else
             rc = pq_cell(p->q, f, v);
+    }
+    if (!rc) {
+        struct llm_cell c;
+        char *owned = NULL;
+        rc = llm_cell_extra_of_json(rec, &c, &owned);
+        if (!rc && c.k == LLM_CELL_JSON)
+            rc = llm_pq_string(p->q, LLM_RJSON_EXTRA, c.s, c.n);
+        free(owned);
     }
     if (!rc)
         rc = llm_pq_row_end(p->q);

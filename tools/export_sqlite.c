@@ -78,7 +78,9 @@ static int sqlite_begin(struct llm_export *x)
     }
     st->id_col = st->ncols;
     for (size_t i = 0; i < st->ncols; i++) {
-        st->field[i] = llm_field_lookup(st->cols[i].field, strlen(st->cols[i].field));
+        st->field[i] = st->cols[i].field
+                           ? llm_field_lookup(st->cols[i].field, strlen(st->cols[i].field))
+                           : LLM_RJSON_EXTRA;
         if (!strcmp(st->cols[i].name, "operation_id"))
             st->id_col = i;
     }

@@ -1040,6 +1040,58 @@ int llm_cell_of_json(json_t *v, struct llm_cell *c, char **owned)
     }
 }
 
+int llm_cell_extra_of_json(json_t *rec, struct llm_cell *c, char **owned)
+{
+    json_t *extra = NULL, *v;
+    const char *k;
+    int rc = 0;
+
+    memset(c, 0, sizeof(*c));
+    json_object_foreach(rec, k, v)
+    {
+        if (llm_field_lookup(k, strlen(k)) >= 0)
+            continue;
+        if (!extra && !(extra = json_object()))
+            return LLM_ENOMEM;
+        if (json_object_set(extra, k, v)) {
+            rc = LLM_ENOMEM;
+            break;
+        }
+    }
+    if (!rc && extra)
+        rc = llm_cell_of_json(extra, c, owned);
+    json_decref(extra);
+    return rc;
+}
+
+/* The unknown members as one object, from the msgpack (index_record found
+ * them): the text json_dumps gives llm_cell_extra_of_json's object. */
+static int cell_extra(struct llm_rjson *r, struct llm_cell *c)
+{
+    int rc = 0;
+
+    if (!r->nextra)
+        return 0;
+    for (size_t i = 0; i < r->nextra && !rc; i++) {
+        const struct llm_rjson_extra *e = &r->extra[i];
+        rc = put(r, i ? "," : "{", 1);
+        if (!rc)
+            rc = put_str(r, r->p + e->key, e->klen);
+        if (!rc)
+            rc = put(r, ":", 1);
+        if (!rc)
+            emit(r, e->val, &rc);
+    }
+    if (!rc)
+        rc = put(r, "}", 2); /* with its terminator */
+    if (rc)
+        return rc;
+    c->k = LLM_CELL_JSON;
+    c->s = r->out;
+    c->n = r->n - 1;
+    return 0;
+}
+
 /* A string value as jansson holds it: as stored when it is valid UTF-8 (NUL
  * included), else repaired as llm_utf8_copy does; NUL-terminated in r->out. */
 static int cell_str(struct llm_rjson *r, const unsigned char *s, size_t n, struct llm_cell *c)
@@ -1083,8 +1135,12 @@ int llm_rjson_cell(struct llm_rjson *r, int f, struct llm_cell *c)
     r->cell_owned = NULL;
     r->n = 0;
     memset(c, 0, sizeof(*c));
+    if (r->whole && f == LLM_RJSON_EXTRA)
+        return llm_cell_extra_of_json(r->rec, c, &r->cell_owned);
     if (r->whole)
         return llm_cell_of_json(json_object_get(r->rec, llm_schema[f].name), c, &r->cell_owned);
+    if (f == LLM_RJSON_EXTRA)
+        return cell_extra(r, c);
     /* the price (llm_cost_fill) may have set these: as in llm_rjson_text */
     cost = (f == LLM_F_COST_USD || f == LLM_F_COST_SOURCE) && r->rec
                ? json_object_get(r->rec, llm_schema[f].name)

@@ -87,9 +87,20 @@ int llm_rjson_g15(double d, char out[64]);
  * *owned (malloc'd, freed by the caller). Returns 0 or LLM_ENOMEM. */
 int llm_cell_of_json(json_t *v, struct llm_cell *c, char **owned);
 
-/* Field f of the loaded (and priced) record, read from its msgpack: the same
- * cell as llm_cell_of_json(json_object_get(whole record, name)) gives.
- * Valid until the next call on r. Returns 0 or LLM_ENOMEM. */
+/* The members of a record the schema does not know (written by a newer
+ * llmops), as one JSON object in record order: what the table exports keep
+ * in their extra_fields column. A pseudo field for llm_rjson_cell. */
+#define LLM_RJSON_EXTRA LLM_F__COUNT
+#define LLM_RJSON_EXTRA_NAME "extra_fields"
+
+/* The extra_fields cell of a jansson record: LLM_CELL_JSON, or null when
+ * every member is a schema field. Returns 0 or LLM_ENOMEM. */
+int llm_cell_extra_of_json(json_t *rec, struct llm_cell *c, char **owned);
+
+/* Field f (or LLM_RJSON_EXTRA) of the loaded (and priced) record, read from
+ * its msgpack: the same cell as llm_cell_of_json(json_object_get(whole
+ * record, name)) (llm_cell_extra_of_json(whole record)) gives. Valid until
+ * the next call on r. Returns 0 or LLM_ENOMEM. */
 int llm_rjson_cell(struct llm_rjson *r, int f, struct llm_cell *c);
 
 #endif

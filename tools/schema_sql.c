@@ -7,7 +7,8 @@
  * INTEGER 0/1 in SQLite, BOOLEAN in PostgreSQL; times RFC 3339 TEXT in
  * SQLite, TIMESTAMPTZ in PostgreSQL, and a microseconds INTEGER/BIGINT
  * beside each; JSON text and nested values (extras, argv) TEXT in SQLite,
- * JSONB in PostgreSQL. */
+ * JSONB in PostgreSQL. A last column, extra_fields (JSON), keeps the members
+ * of a record that a newer llmops wrote and this schema does not know. */
 #include "schema_sql.h"
 #include "err.h"
 #include "record.h"
@@ -18,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NCOLS (LLM_F__COUNT + 2)
+#define NCOLS (LLM_F__COUNT + 3)
 
 const char *const llm_sql_indexed[] = {"timestamp_us", "provider", "model", "session_id", NULL};
 
@@ -58,6 +59,8 @@ const struct llm_sql_column *llm_sql_columns(size_t *n)
                     (struct llm_sql_column){"end_timestamp_us", "end_timestamp", LLM_SQL_K_TIME_US};
             }
         }
+        /* what a newer writer added beyond the schema (record_json.h) */
+        cols[ncols++] = (struct llm_sql_column){LLM_RJSON_EXTRA_NAME, NULL, LLM_SQL_K_JSON};
     }
     *n = ncols;
     return cols;
@@ -262,7 +265,8 @@ int llm_sql_value(const struct llm_sql_column *c, json_t *rec, const char *ulid,
 {
     struct llm_cell j;
     char *owned = NULL;
-    int rc = llm_cell_of_json(json_object_get(rec, c->field), &j, &owned);
+    int rc = c->field ? llm_cell_of_json(json_object_get(rec, c->field), &j, &owned)
+                      : llm_cell_extra_of_json(rec, &j, &owned);
 
     if (!rc)
         rc = llm_sql_value_cell(c, &j, ulid, d, v);

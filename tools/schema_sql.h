@@ -31,7 +31,7 @@ enum llm_sql_kind {
 
 struct llm_sql_column {
     const char *name;
-    const char *field; /* the record field it comes from */
+    const char *field; /* the record field it comes from; NULL: extra_fields */
     enum llm_sql_kind kind;
 };
 

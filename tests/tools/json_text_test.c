@@ -73,17 +73,18 @@ static void show_diff(const char *name, const char *a, size_t na, const char *b,
  * record holds (llm_cell_of_json), field by field: kind, number, bytes. */
 static void compare_cells(const char *name, json_t *j)
 {
-    for (int f = 0; f < LLM_F__COUNT; f++) {
+    for (int f = 0; f <= LLM_RJSON_EXTRA; f++) { /* and the unknown members */
         struct llm_cell a, b;
         char *owned = NULL;
-        int rc_a = llm_cell_of_json(json_object_get(j, llm_schema[f].name), &a, &owned);
+        const char *fn = f == LLM_RJSON_EXTRA ? LLM_RJSON_EXTRA_NAME : llm_schema[f].name;
+        int rc_a = f == LLM_RJSON_EXTRA ? llm_cell_extra_of_json(j, &a, &owned)
+                                        : llm_cell_of_json(json_object_get(j, fn), &a, &owned);
         int rc_b = llm_rjson_cell(&rj, f, &b);
         if (rc_a || rc_b)
-            failf("%s: field %s: cell %d / %d", name, llm_schema[f].name, rc_a, rc_b);
+            failf("%s: field %s: cell %d / %d", name, fn, rc_a, rc_b);
         else if (a.k != b.k || a.i != b.i || memcmp(&a.d, &b.d, sizeof(a.d)) || a.n != b.n ||
                  (a.n && memcmp(a.s, b.s, a.n)) || ((a.s || b.s) && (b.s[b.n] || a.s[a.n])))
-            failf("%s: field %s: the cells differ (kind %d / %d)", name, llm_schema[f].name, a.k,
-                  b.k);
+            failf("%s: field %s: the cells differ (kind %d / %d)", name, fn, a.k, b.k);
         free(owned);
     }
 }

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <msgpack.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,9 @@ static const char usage[] =
     "  --known      also write the fixed record the tests know by heart (first)\n"
     "  --garbage    also write one value that is not msgpack (last); prints its key\n"
     "  --json       also write the records in FILE, one JSON object of fields per\n"
-    "               line, keyed by their timestamp (which they must have)\n"
+    "               line, keyed by their timestamp (which they must have); keys\n"
+    "               the schema does not know are written after the schema's, as\n"
+    "               a newer llmops would\n"
     "  --manifest   write the fields of every record, in time order, as NDJSON\n"
     "  --end        place the records as if written up to TIME (RFC 3339), not now\n"
     "  --seconds    keep writing batches with the real clock for S seconds,\n"
@@ -425,6 +428,77 @@ static int set_json_field(struct llm_record *r, int f, json_t *v)
     }
 }
 
+static void pack_json(msgpack_packer *pk, json_t *v)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        msgpack_pack_map(pk, json_object_size(v));
+        json_object_foreach(v, k, x)
+        {
+            msgpack_pack_str_with_body(pk, k, strlen(k));
+            pack_json(pk, x);
+        }
+        break;
+    case JSON_ARRAY:
+        msgpack_pack_array(pk, json_array_size(v));
+        json_array_foreach(v, i, x) pack_json(pk, x);
+        break;
+    case JSON_STRING:
+        msgpack_pack_str_with_body(pk, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_INTEGER:
+        msgpack_pack_int64(pk, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        msgpack_pack_double(pk, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        msgpack_pack_true(pk);
+        break;
+    case JSON_FALSE:
+        msgpack_pack_false(pk);
+        break;
+    default:
+        msgpack_pack_nil(pk);
+    }
+}
+
+/* The encoded record (a map) with the members of extra after its own: a
+ * record of a newer schema. Replaces *val. */
+static int add_unknown(char **val, size_t *len, json_t *extra)
+{
+    const unsigned char *p = (const unsigned char *)*val;
+    size_t hdr, count;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    const char *k;
+    json_t *x;
+
+    if (*p >= 0x80 && *p <= 0x8f)
+        hdr = 1, count = *p & 0x0f;
+    else if (*p == 0xde)
+        hdr = 3, count = (size_t)p[1] << 8 | p[2];
+    else
+        return LLM_EINVAL;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, count + json_object_size(extra));
+    msgpack_sbuffer_write(&sb, *val + hdr, *len - hdr);
+    json_object_foreach(extra, k, x)
+    {
+        msgpack_pack_str_with_body(&pk, k, strlen(k));
+        pack_json(&pk, x);
+    }
+    free(*val);
+    *val = sb.data;
+    *len = sb.size;
+    return 0;
+}
+
 /* --json: records spelled out field by field, for tests that need exact values. */
 static int write_json(struct llm_store *s, const char *path)
 {
@@ -435,7 +509,7 @@ static int write_json(struct llm_store *s, const char *path)
     if (!fp)
         return -errno;
     while (!rc && fgets(line, sizeof(line), fp)) {
-        json_t *o = json_loads(line, 0, NULL), *v;
+        json_t *o = json_loads(line, 0, NULL), *v, *extra = json_object();
         struct llm_record r;
         struct llm_kv kv;
         uint8_t key[16];
@@ -447,6 +521,7 @@ static int write_json(struct llm_store *s, const char *path)
         if (!o || !json_is_string(json_object_get(o, "timestamp")) ||
             llm_parse_time(json_string_value(json_object_get(o, "timestamp")), &us)) {
             json_decref(o);
+            json_decref(extra);
             rc = strspn(line, " \t\r\n") == strlen(line) ? 0 : LLM_EINVAL;
             continue;
         }
@@ -459,7 +534,7 @@ static int write_json(struct llm_store *s, const char *path)
         {
             int f = llm_field_lookup(name, strlen(name));
             if (f < 0)
-                rc = LLM_EINVAL;
+                json_object_set(extra, name, v);
             else if (json_is_null(v))
                 llm_record_unset(&r, f);
             else if (!rc)
@@ -468,6 +543,9 @@ static int write_json(struct llm_store *s, const char *path)
         json_decref(o);
         if (!rc)
             rc = llm_record_encode(&r, &val, &len);
+        if (!rc && json_object_size(extra))
+            rc = add_unknown(&val, &len, extra);
+        json_decref(extra);
         llm_record_clear(&r);
         if (rc)
             break;

@@ -158,6 +158,11 @@ async function exportCheck(con, parquet, ndjson, header) {
   const recs = readFileSync(ndjson, "utf8").split("\n").filter((l) => l).map((l) => JSON.parse(l));
   const kind = Object.fromEntries(fields.map((f) => [f.name, f.kind]));
   const want = {};
+  // members of a newer schema: one JSON object in a last column, null when none
+  const extra = recs.map((rec) => {
+    const o = Object.fromEntries(Object.entries(rec).filter(([k]) => !(k in kind)));
+    return Object.keys(o).length ? o : null;
+  });
   for (const { name, kind: k } of fields) {
     want[name] = recs.map((rec) => {
       const v = rec[name];
@@ -167,6 +172,9 @@ async function exportCheck(con, parquet, ndjson, header) {
       return v; // nested values: compared parsed
     });
   }
+  fields.push({ name: "extra_fields", kind: "MAP", type: "string" });
+  kind.extra_fields = "MAP";
+  want.extra_fields = extra;
   let nulls = 0;
   for (const f of fields) nulls += want[f.name].filter((v) => v === null).length;
   const same = (type, v, w, name) => {

@@ -49,6 +49,10 @@ for rec in recs:
             "%s %s: %r (%s) != %r" % (rec["operation_id"], name, got, type(got), want)
     for name in ("timestamp", "end_timestamp"):
         assert row[name + "_us"] == us(rec[name]), (name, row[name + "_us"], rec[name])
+    # members of a newer schema: one JSON object, NULL when there are none
+    extra = {k: v for k, v in rec.items() if k not in dict(fields)} or None
+    got = row["extra_fields"]
+    assert (got if got is None else json.loads(got)) == extra, (rec["operation_id"], got, extra)
 print("%d rows" % len(rows))
 EOF
 }
@@ -80,10 +84,10 @@ for i, ch in enumerate(raw):
         ends += 1
 assert raw.endswith("\r\n") and not quoted and ends == len(recs) + 1, (ends, len(recs))
 rows = list(csv.reader(io.StringIO(raw, newline=""), strict=True))
-assert rows[0] == [f for f, _ in fields], "header: %s" % rows[0]
+assert rows[0] == [f for f, _ in fields] + ["extra_fields"], "header: %s" % rows[0]
 assert len(rows) == len(recs) + 1, len(rows)
 for rec, row in zip(recs, rows[1:]):
-    assert len(row) == len(fields), len(row)
+    assert len(row) == len(fields) + 1 and row[-1] == "", row[len(fields):]
     for (name, typ), cell in zip(fields, row):
         v = rec[name]
         what = "%s %s: %r vs %r" % (rec["operation_id"], name, cell, v)
@@ -146,7 +150,7 @@ header = open(sys.argv[1]).read()
 sql = {"STR": "TEXT", "INT": "INTEGER", "REAL": "REAL", "BOOL": "INTEGER", "TIME": "TEXT",
        "JSON": "TEXT", "MAP": "TEXT", "ARRAY": "TEXT"}
 want = {n: sql[t] for n, t in re.findall(r'X\(\w+,\s*"(\w+)",\s*LLM_T_(\w+)\)', header)}
-want.update(timestamp_us="INTEGER", end_timestamp_us="INTEGER")
+want.update(timestamp_us="INTEGER", end_timestamp_us="INTEGER", extra_fields="TEXT")
 got = {}
 for line in open(sys.argv[2]):
     name, typ, pk = line.rstrip("\n").split("|")
@@ -231,7 +235,7 @@ create = [s for s in stmts if isinstance(s, ast.CreateStmt)]
 assert len(create) == 1 and create[0].if_not_exists, "CREATE TABLE IF NOT EXISTS"
 types = {c.colname: c.typeName.names[-1].sval for c in create[0].tableElts}
 want = {n: pg[t] for n, t in fields.items()}
-want.update(timestamp_us="int8", end_timestamp_us="int8")
+want.update(timestamp_us="int8", end_timestamp_us="int8", extra_fields="jsonb")
 assert types == want, set(types.items()) ^ set(want.items())
 indexes = sorted(s.idxname for s in stmts if isinstance(s, ast.IndexStmt))
 assert len(indexes) == 4, indexes
@@ -267,6 +271,9 @@ for s in (s for s in stmts if isinstance(s, ast.InsertStmt)):
                 assert int(got) == v, what
             else:  # text survives quoting exactly: quotes doubled, backslashes literal
                 assert got == v and type(got) == type(v), what
+        extra = {k: v for k, v in rec.items() if k not in fields} or None
+        got = vals["extra_fields"]
+        assert (got if got is None else json.loads(got)) == extra, (rec["operation_id"], got)
         seen += 1
 assert seen == len(recs), (seen, len(recs))
 print("%d rows, %d statements" % (seen, len(stmts)))
@@ -281,6 +288,47 @@ fi
 assert "\n\\ \u2603'"'"'" in s and "\\\\" not in s' "$T/pg.sql" ||
     fail "the known response's backslash is not written as one literal backslash"
 ok "postgres script keeps the backslash literal (standard_conforming_strings)"
+
+# --- records of a newer schema ------------------------------------------------------
+# members this llmops does not know (a newer writer's) are kept in every table
+# format as one JSON object, extra_fields, null when a record has none
+cat >"$T/newer.json" <<'EOF'
+{"timestamp": "2024-05-01T10:00:00.000001Z", "provider": "openai", "model": "gpt-4o", "input_tokens": 3, "reasoning_effort": "high", "service_tier": {"name": "flex", "weight": 0.5, "ok": true, "n": null}}
+{"timestamp": "2024-05-01T10:00:01.000001Z", "provider": "anthropic", "model": "claude", "input_tokens": 4}
+{"timestamp": "2024-05-01T10:00:02.000001Z", "provider": "openai", "model": "o3", "quote\"key": "a,b\r\n\u2603", "list": [1, 2.5, "x", [], {}], "big": -9007199254740993}
+EOF
+"$MKSTORE" --db "$T/newer" --count 0 --json "$T/newer.json"
+expect_success "export newer ndjson" "$LLMOPS" export --db "$T/newer"
+mv "$T/out" "$T/newer.ndjson"
+"$PY" - "$T/newer.json" "$T/newer.ndjson" <<'EOF' || fail "ndjson lost members of a newer schema"
+import json, sys
+src = [json.loads(l) for l in open(sys.argv[1])]
+out = [json.loads(l) for l in open(sys.argv[2])]
+assert len(out) == 3 and all(all(o[k] == v for k, v in s.items()) for s, o in zip(src, out))
+EOF
+expect_success "export newer csv" "$LLMOPS" export --db "$T/newer" --format csv
+"$PY" - "$T/out" "$T/newer.json" <<'EOF' >"$T/why" || fail "csv extra_fields: $(cat "$T/why")"
+import csv, io, json, sys
+rows = list(csv.reader(io.StringIO(open(sys.argv[1], newline="").read(), newline=""), strict=True))
+src = [json.loads(l) for l in open(sys.argv[2])]
+i = rows[0].index("extra_fields")
+assert i == len(rows[0]) - 1, rows[0]
+known = set(rows[0][:i])
+for s, r in zip(src, rows[1:]):
+    extra = {k: v for k, v in s.items() if k not in known}
+    assert (json.loads(r[i]) if r[i] else {}) == extra, (r[i], extra)
+    assert r[i] != "" or not extra
+print(rows[1][i])
+EOF
+ok "csv: members of a newer schema in extra_fields ($(cat "$T/why"))"
+expect_success "export newer sqlite" "$LLMOPS" export --db "$T/newer" --format sqlite --out "$T/newer.db"
+check_db "$T/newer.db" "$T/newer.ndjson" >"$T/why" || fail "sqlite extra_fields: $(cat "$T/why")"
+expect_success "export newer sql" "$LLMOPS" export --db "$T/newer" --format sql --out "$T/newer.sql"
+"$SQLITE" -bail "$T/newer-script.db" <"$T/newer.sql" || fail "newer sql does not load"
+check_db "$T/newer-script.db" "$T/newer.ndjson" >"$T/why" || fail "sql extra_fields: $(cat "$T/why")"
+[[ $("$SQLITE" "$T/newer.db" "SELECT count(*) FROM llm_operations WHERE extra_fields IS NULL") == 1 ]] ||
+    fail "a record with no unknown member has a non-null extra_fields"
+ok "sqlite and sql: members of a newer schema in extra_fields, NULL without ($(cat "$T/why"))"
 
 # --- empty store ----------------------------------------------------------------
 "$MKSTORE" --db "$T/empty" --count 0
@@ -342,6 +390,21 @@ grep -q 'added 3 columns to llm_operations (schema 1 -> 2)' "$T/out" ||
 [[ $("$SQLITE" "$T/v1.db" "SELECT provider || '/' || quote(trace_id) FROM llm_operations") == openai/NULL ]] ||
     fail "migration 1 -> 2 lost the row"
 ok "create-tables brings a schema 1 table to 2: trace_id, parent_span_id, trace_state added, rows kept"
+
+# a schema 2 table from before extra_fields (an export column, not a record
+# field: the schema stays 2): the column is added, rows kept
+cp "$T/ct.db" "$T/v2.db"
+"$SQLITE" "$T/v2.db" "ALTER TABLE llm_operations DROP COLUMN extra_fields;
+    INSERT INTO llm_operations (operation_id, provider) VALUES ('V2', 'openai');"
+expect_success "create-tables extra_fields" "$LLMOPS" create-tables --to "sqlite:$T/v2.db"
+grep -q 'added 1 column to llm_operations (schema 2 -> 2)' "$T/out" ||
+    fail "create-tables extra_fields: $(cat "$T/out")"
+"$SQLITE" "$T/v2.db" "SELECT name, type FROM pragma_table_info('llm_operations') ORDER BY name" |
+    cmp -s - "$T/cols.new" || fail "the table migrated to extra_fields lacks columns"
+expect_success "export newer into v2" "$LLMOPS" export --db "$T/newer" --format sqlite --out "$T/v2.db"
+[[ $("$SQLITE" "$T/v2.db" "SELECT count(*) FROM llm_operations WHERE extra_fields IS NOT NULL") == 2 ]] ||
+    fail "export into the migrated table lost extra_fields"
+ok "create-tables adds extra_fields to a schema 2 table without it; rows kept, exports fill it"
 
 "$SQLITE" "$T/ct.db" "UPDATE llmops_meta SET value = '99' WHERE name = 'schema_version'"
 expect_success "create-tables newer" "$LLMOPS" create-tables --to "sqlite:$T/ct.db"

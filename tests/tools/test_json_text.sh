@@ -46,6 +46,13 @@ same "export ndjson" "$LLMOPS" export --db "$T/b"
 [[ $(wc -l <"$T/direct.out") -eq 3000 ]] || fail "export ndjson: $(wc -l <"$T/direct.out") lines"
 cp "$T/direct.out" "$T/b.ndjson"
 same "export json" "$LLMOPS" export --db "$T/b" --format json
+# records with members of a newer schema: their extra_fields column both ways
+printf '%s\n' '{"timestamp": "2024-05-01T10:00:00.000001Z", "model": "m", "tier": {"a": [1, 2.5, "\u2603"]}, "q\"k": "a,b\r\n"}' \
+    '{"timestamp": "2024-05-01T10:00:01.000001Z", "model": "n"}' >"$T/newer.json"
+"$MKSTORE" --db "$T/newer" --count 0 --json "$T/newer.json"
+same "export csv, newer schema" "$LLMOPS" export --db "$T/newer" --format csv
+grep -q 'tier' "$T/direct.out" || fail "csv, newer schema: no extra_fields"
+same "export sql, newer schema" "$LLMOPS" export --db "$T/newer" --format sql --dialect postgres
 same "export --out" "$LLMOPS" export --db "$T/b" --out -
 # every filter option (one reading a field llm_filter_fields does not mark
 # would show here); values taken from the store's own records
@@ -101,6 +108,8 @@ sqlite_same "export sqlite" "$T/b"
 [[ $(grep -c '^INSERT INTO llm_operations' "$T/direct.dump") -eq 3000 ]] ||
     fail "export sqlite: not 3000 rows"
 sqlite_same "sqlite --model" "$T/b" --model "$model"
+sqlite_same "export sqlite, newer schema" "$T/newer"
+grep -q 'tier' "$T/direct.dump" || fail "sqlite, newer schema: no extra_fields"
 # stats reads the fields it counts the same way (with filters, every grouping)
 same "stats" "$LLMOPS" stats --db "$T/b"
 same "stats --by session --format csv" "$LLMOPS" stats --db "$T/b" --by session --format csv

@@ -28,7 +28,7 @@ rm -rf "$T/fuzz"
 # --- exports -------------------------------------------------------------------
 # records with the shapes mkstore's generator does not make
 cat >"$T/edge.ndjson" <<'EOF'
-{"timestamp":"2025-03-01T10:00:00.000001Z","end_timestamp":"2025-03-01T10:00:02Z","provider":"anthropic","model":"claude-sonnet-4-5","latency_ms":2.0,"temperature":0.0,"input_tokens":0,"output_tokens":9007199254740991,"response":"h\u00e9llo \u4e16\u754c \ud83d\ude00 \"quoted\"\n\ttab","session_id":"","extras":{"ticket":"T-1","nested":{"a":[1,2.5,null,true]}},"argv":["python3","-c","print('x')"],"stream":false,"truncated":true,"completion_args":"{\"model\":\"x\",\"messages\":[]}","status":"ok"}
+{"timestamp":"2025-03-01T10:00:00.000001Z","end_timestamp":"2025-03-01T10:00:02Z","provider":"anthropic","model":"claude-sonnet-4-5","latency_ms":2.0,"temperature":0.0,"input_tokens":0,"output_tokens":9007199254740991,"response":"h\u00e9llo \u4e16\u754c \ud83d\ude00 \"quoted\"\n\ttab","session_id":"","extras":{"ticket":"T-1","nested":{"a":[1,2.5,null,true]}},"argv":["python3","-c","print('x')"],"stream":false,"truncated":true,"completion_args":"{\"model\":\"x\",\"messages\":[]}","status":"ok","reasoning_effort":"high","tier":{"a":[1,2.5,"\u2603"],"q\"k":"a,b\r\n"}}
 {"timestamp":"1999-12-31T23:59:59.999999Z","provider":"openai","status":"error","error_type":"rate_limit","http_status":429,"pid":-1,"extras":{},"argv":[]}
 EOF
 "$MKSTORE" --db "$T/main" --count 400 --seed 11 --known --error-pct 20 --null-tokens-pct 30 \
@@ -53,7 +53,8 @@ expect_success "export parquet, nothing matches" "$LLMOPS" export --db "$T/main"
     --out "$T/empty.parquet" --provider no-such-provider
 : >"$T/empty.ndjson"
 # main: one row group; groups: 7-row groups; anthropic: filtered, to stdout;
-# empty: no records, still a valid file
+# empty: no records, still a valid file; the first edge record carries members
+# of a newer schema (extra_fields)
 why=$(node "$CHECK" export "$SRC/collector/record.h" "$T/main.parquet" "$T/main.ndjson" \
     "$T/groups.parquet" "$T/main.ndjson" "$T/anthropic.parquet" "$T/anthropic.ndjson" \
     "$T/empty.parquet" "$T/empty.ndjson" 2>&1) || fail "export: $why"

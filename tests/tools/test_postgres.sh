@@ -106,6 +106,9 @@ for rec in recs:
         assert got == v and type(got) == type(v), "%s %s: %r != %r" % (rec["operation_id"], name, got, v)
     for name in ("timestamp", "end_timestamp"):
         assert row[name + "_us"] == (us(rec[name]) if rec[name] else None), name
+    # members of a newer schema (none here, tested below): NULL
+    extra = {k: v for k, v in rec.items() if k not in dict(fields)} or None
+    assert row["extra_fields"] == extra, (rec["operation_id"], row["extra_fields"])
 print("%d rows, %d JSON values" % (len(rows), jsons))
 EOF
     fail "values: $(cat "$T/why")"
@@ -118,7 +121,7 @@ import re, sys
 sql = {"STR": "text", "INT": "bigint", "REAL": "double precision", "BOOL": "boolean",
        "TIME": "timestamp with time zone", "JSON": "jsonb", "MAP": "jsonb", "ARRAY": "jsonb"}
 want = {n: sql[t] for n, t in re.findall(r'X\(\w+,\s*"(\w+)",\s*LLM_T_(\w+)\)', open(sys.argv[1]).read())}
-want.update(timestamp_us="bigint", end_timestamp_us="bigint")
+want.update(timestamp_us="bigint", end_timestamp_us="bigint", extra_fields="jsonb")
 got = dict(l.rstrip("\n").split("|") for l in open(sys.argv[2]))
 assert got == want, set(got.items()) ^ set(want.items())
 assert {"timestamp with time zone", "jsonb", "bigint", "double precision", "boolean"} <= set(got.values())
@@ -200,6 +203,30 @@ q fresh "SELECT column_name, data_type FROM information_schema.columns
     fail "the table migrated from schema 1 differs"
 q fresh "DELETE FROM llm_operations"
 ok "create-tables brings a schema 1 table to 2: trace_id, parent_span_id, trace_state added, rows kept"
+
+# a schema 2 table from before extra_fields (an export column, not a record
+# field: the schema stays 2) gets it; records of a newer schema fill it
+q fresh "ALTER TABLE llm_operations DROP COLUMN extra_fields"
+expect_success "create-tables extra_fields" "$LLMOPS" create-tables --to "$BASE/fresh"
+[[ $(cat "$T/out") == "$BASE/fresh: added 1 column to llm_operations (schema 2 -> 2)" ]] ||
+    fail "migrate to extra_fields: $(cat "$T/out")"
+q fresh "SELECT column_name, data_type FROM information_schema.columns
+    WHERE table_name = 'llm_operations'" | sort | cmp -s - <(sort "$T/cols") ||
+    fail "the table migrated to extra_fields differs"
+printf '%s\n' '{"timestamp": "2025-05-01T10:00:00.000001Z", "model": "m", "tier": {"a": [1, 2.5, "\u2603"], "n": null}, "q\"k": "a,b\r\n"}' \
+    '{"timestamp": "2025-05-01T10:00:01.000001Z", "model": "n"}' >"$T/newer.json"
+"$MKSTORE" --db "$T/newer" --count 0 --json "$T/newer.json"
+expect_success "export newer postgres" "$LLMOPS" export --db "$T/newer" --format postgres \
+    --to "$BASE/fresh"
+q fresh "SELECT coalesce(extra_fields::text, 'NULL') FROM llm_operations ORDER BY timestamp" >"$T/extra"
+"$PY" - "$T/extra" <<'EOF' || fail "extra_fields in PostgreSQL: $(cat "$T/extra")"
+import json, sys
+rows = open(sys.argv[1]).read().splitlines()
+assert json.loads(rows[0]) == {"tier": {"a": [1, 2.5, "\u2603"], "n": None}, "q\"k": "a,b\r\n"}, rows[0]
+assert rows[1:] == ["NULL"], rows
+EOF
+q fresh "DELETE FROM llm_operations"
+ok "create-tables adds extra_fields (jsonb) to a schema 2 table; a newer schema's members land in it, NULL without"
 
 # --- sync: three hosts at once ------------------------------------------------------------
 "$MKSTORE" --db "$T/h1" --count 2500 --seed 11 --end 2025-06-01T12:00:00Z

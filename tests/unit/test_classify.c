@@ -112,7 +112,8 @@ static void test_not_http(void **state)
 }
 
 /* Every proper prefix of an LLM request head says MORE, the whole says LLM
- * (an LLM path says so as soon as its request line is complete); every
+ * (an LLM path says so as soon as its request line is complete, an LLM
+ * host as soon as its Host line is); every
  * prefix of a method says MORE. */
 static void test_every_prefix(void **state)
 {
@@ -127,10 +128,12 @@ static void test_every_prefix(void **state)
     for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
         size_t n = strlen(heads[i]);
         size_t line = (size_t)(strchr(heads[i], '\n') + 1 - heads[i]);
-        int by_path = i == 0 || i == 3;
+        int by_path = i == 0 || i == 3, by_host = i == 1 || i == 2;
+        size_t host =
+            by_host ? (size_t)(strchr(strstr(heads[i], "Host:"), '\n') + 1 - heads[i]) : n;
         for (size_t k = 1; k < n; k++) {
             int r = llm_classify(heads[i], k, NULL, NULL);
-            int want = by_path && k >= line ? LLM_CLASS_LLM : LLM_CLASS_MORE;
+            int want = (by_path && k >= line) || k >= host ? LLM_CLASS_LLM : LLM_CLASS_MORE;
             if (r != want)
                 fail_msg("head %zu prefix %zu: %d, want %d", i, k, r, want);
         }
@@ -167,6 +170,14 @@ static void test_head_limit(void **state)
     sl = strlen(start);
     memcpy(big, start, sl);
     assert_int_equal(llm_classify(big, 20, NULL, NULL), LLM_CLASS_MORE);
+    assert_int_equal(llm_classify(big, sl, NULL, NULL), LLM_CLASS_LLM);
+    assert_int_equal(llm_classify(big, n, NULL, NULL), LLM_CLASS_LLM);
+    /* a known LLM Host decides once its line is complete, before the rest
+     * of a long head (a cookie past the classifier's limit) arrives */
+    start = "POST /custom/route HTTP/1.1\r\nHost: api.openai.com\r\nCookie: ";
+    sl = strlen(start);
+    memcpy(big, start, sl);
+    assert_int_equal(llm_classify(big, sl - 12, NULL, NULL), LLM_CLASS_MORE);
     assert_int_equal(llm_classify(big, sl, NULL, NULL), LLM_CLASS_LLM);
     assert_int_equal(llm_classify(big, n, NULL, NULL), LLM_CLASS_LLM);
     free(big);

@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const vars[] = {
-    "LLMOPS_DISABLE",          "LLMOPS_LOG",       "LLMOPS_HOSTS",
-    "LLMOPS_FLUSH_TIMEOUT_MS", "LLMOPS_QUEUE_MAX", "LLMOPS_MAX_BODY",
-    "LLMOPS_MAX_PARSE",        "LLMOPS_MAX_EVENT", "LLMOPS_CAPTURE_CONTENT"};
+static const char *const vars[] = {"LLMOPS_DISABLE",          "LLMOPS_LOG",       "LLMOPS_HOSTS",
+                                   "LLMOPS_FLUSH_TIMEOUT_MS", "LLMOPS_QUEUE_MAX", "LLMOPS_MAX_BODY",
+                                   "LLMOPS_MAX_PARSE",        "LLMOPS_MAX_EVENT", "LLMOPS_MAX_HEAD",
+                                   "LLMOPS_CAPTURE_CONTENT"};
 
 static int clear_env(void **state)
 {
@@ -107,6 +107,7 @@ static void test_defaults(void **state)
     assert_int_equal(c.max_body, 1 << 20);
     assert_int_equal(c.max_parse, 64 << 20);
     assert_int_equal(c.max_event, 4 << 20);
+    assert_int_equal(c.max_head, 1 << 20);
     assert_true(c.capture_content);
 }
 
@@ -121,6 +122,7 @@ static void test_every_variable(void **state)
     setenv("LLMOPS_MAX_BODY", "2k", 1);
     setenv("LLMOPS_MAX_PARSE", "1G", 1);
     setenv("LLMOPS_MAX_EVENT", "8m", 1);
+    setenv("LLMOPS_MAX_HEAD", "256k", 1);
     setenv("LLMOPS_CAPTURE_CONTENT", "false", 1);
     llm_config_load(&c);
     assert_false(c.disable);
@@ -130,6 +132,7 @@ static void test_every_variable(void **state)
     assert_int_equal(c.max_body, 2048);
     assert_int_equal(c.max_parse, 1 << 30);
     assert_int_equal(c.max_event, 8 << 20);
+    assert_int_equal(c.max_head, 256 << 10);
     assert_false(c.capture_content);
     setenv("LLMOPS_CAPTURE_CONTENT", "0", 1);
     llm_config_load(&c);

@@ -170,10 +170,12 @@ static void free_vec(struct vec *v)
 static void build_request(const struct vec *v, struct llm_buf *b, const char *extra)
 {
     char head[4096];
-    int n = snprintf(head, sizeof(head),
-                     "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n%s"
-                     "Content-Length: %zu\r\n\r\n",
-                     v->method, v->path, v->host, v->req_ct, extra ? extra : "", v->req_len);
+    int n = snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\n",
+                     v->method, v->path, v->host, v->req_ct);
+    llm_buf_append(b, head, (size_t)n);
+    if (extra) /* any size (big heads) */
+        llm_buf_append(b, extra, strlen(extra));
+    n = snprintf(head, sizeof(head), "Content-Length: %zu\r\n\r\n", v->req_len);
     llm_buf_append(b, head, (size_t)n);
     llm_buf_append(b, v->req_body, v->req_len);
 }
@@ -788,6 +790,76 @@ static void test_keep_alive(void **state)
     }
     llm_buf_free(&all_req);
     llm_buf_free(&all_resp);
+}
+
+/* Request heads far above real ones (LLMOPS_MAX_HEAD, here 256 KiB): a
+ * 200 KiB head (four 50 KiB Cookie lines) is kept whole; a 300 KiB head
+ * costs only its own headers past the limit (the call is recorded, flagged
+ * truncated); the calls after both, on the same keep-alive connection, are
+ * recorded as usual, at every split. */
+static void test_big_heads(void **state)
+{
+    static const struct llm_core_opts opts = {.max_body = 1 << 20,
+                                              .max_parse = 64 << 20,
+                                              .max_event = 4 << 20,
+                                              .max_head = 256 << 10,
+                                              .capture_content = 1};
+    static const int cookies[] = {4, 6, 0}; /* 50 KiB Cookie lines per request */
+    enum { N = sizeof(cookies) / sizeof(cookies[0]) };
+    static const size_t ks[] = {7, 1000, 16383, 65536, 1 << 22};
+    size_t line = 50 << 10;
+    char *extra = malloc(6 * (line + 16) + 1);
+    struct vec v;
+    struct llm_buf req, resp;
+
+    (void)state;
+    load_or_fail("openai_chat_nostream_1", &v);
+    llm_buf_init(&req, 1 << 24);
+    llm_buf_init(&resp, 1 << 20);
+    for (int i = 0; i < N; i++) {
+        size_t p = 0;
+        for (int c = 0; c < cookies[i]; c++) {
+            p += (size_t)sprintf(extra + p, "Cookie: c%d=", c);
+            memset(extra + p, 'x', line);
+            p += line;
+            p += (size_t)sprintf(extra + p, "\r\n");
+        }
+        extra[p] = 0;
+        build_request(&v, &req, extra);
+        build_response(&v, FR_LENGTH, &resp);
+    }
+    for (size_t ki = 0; ki < sizeof(ks) / sizeof(ks[0]); ki++) {
+        struct llm_feeder f;
+        struct split sp = {ks[ki], 0, 0};
+        char ctx[64];
+        llm_feed_init_opts(&f, &opts);
+        llm_feed_open(&f, 3, "api.openai.com");
+        send_split(&f, 3, LLM_MSG_OUT, req.p, req.len, &sp);
+        send_split(&f, 3, LLM_MSG_IN, resp.p, resp.len, &sp);
+        llm_feed_msg(&f, 3, LLM_MSG_CLOSE, NULL, 0, 0);
+        if (f.sink.n != N)
+            fail_msg("k=%zu: %d records for %d calls", ks[ki], f.sink.n, N);
+        for (int i = 0; i < N; i++) {
+            const struct llm_record *r = &f.sink.recs[i];
+            snprintf(ctx, sizeof(ctx), "k=%zu #%d", ks[ki], i);
+            if (cookies[i] * line < opts.max_head) {
+                expect_ok(&v, r, ctx);
+                continue;
+            }
+            /* past the limit: the call itself is intact, the head flagged */
+            if (!r->f[LLM_F_TRUNCATED].set || !r->f[LLM_F_TRUNCATED].u.b)
+                fail_msg("%s: truncated is not true", ctx);
+            const char *st = llm_record_str(r, LLM_F_STATUS);
+            const char *m = llm_record_str(r, LLM_F_REQUEST_MODEL);
+            if (!st || strcmp(st, "ok") || !m || strcmp(m, exp_str(&v, "request_model")))
+                fail_msg("%s: status %s, request_model %s", ctx, st ? st : "null", m ? m : "null");
+        }
+        llm_feed_done(&f);
+    }
+    free(extra);
+    llm_buf_free(&req);
+    llm_buf_free(&resp);
+    free_vec(&v);
 }
 
 /* A synthetic stream whose text is known at every cut. */
@@ -1688,6 +1760,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_corpus_openai_chat),
         cmocka_unit_test(test_corpus_all),
         cmocka_unit_test(test_keep_alive),
+        cmocka_unit_test(test_big_heads),
         cmocka_unit_test(test_pipelined_ttfb),
         cmocka_unit_test(test_cut_mid_stream),
         cmocka_unit_test(test_cut_corpus_stream),
