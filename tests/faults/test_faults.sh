@@ -446,7 +446,9 @@ if want memory && [[ ! -x /usr/bin/time ]]; then
 elif want memory; then
   # Max RSS of the client with and without the shim (GNU time). The caps:
   Q=4194304 P=4194304 B=262144 E=65536
-  CAPS=("LLMOPS_QUEUE_MAX=$Q" "LLMOPS_MAX_PARSE=$P" "LLMOPS_MAX_BODY=$B" "LLMOPS_MAX_EVENT=$E")
+  # a loaded machine may need more than the default 3 s to parse 100 MiB at exit
+  CAPS=("LLMOPS_QUEUE_MAX=$Q" "LLMOPS_MAX_PARSE=$P" "LLMOPS_MAX_BODY=$B" "LLMOPS_MAX_EVENT=$E"
+    "LLMOPS_FLUSH_TIMEOUT_MS=20000")
   # What the shim may hold at once, beyond its fixed cost (its libraries,
   # the collector's stack, LMDB's maps; measured below with one small call):
   #   1.25 Q  the queue: Q bytes of payload plus ~56 bytes of header and
