@@ -296,6 +296,96 @@ static int classify(struct tap_conn *c, llm_tap_describe_fn describe, uintptr_t 
                         __atomic_load_n(&h2peek_tried, __ATOMIC_ACQUIRE) ? h2peek : NULL);
 }
 
+static void drop_head(struct tap_conn *c)
+{
+    free(c->head);
+    free(c->in_head);
+    c->head = c->in_head = NULL;
+    c->hlen = c->in_len = 0;
+}
+
+/* A connection seen for the first time, entered in the table. One whose
+ * server spoke first is not HTTP (ST_OTHER from now on), unless its bytes
+ * are an HTTP/2 server's SETTINGS (a TLS server may send them before the
+ * client's preface). NULL when out of memory. Stripe held. */
+static struct tap_conn *conn_new(size_t b, uintptr_t key, int capture, int dir, const void *buf,
+                                 size_t len)
+{
+    int other = dir == LLM_DIR_IN && !h2_settings(buf, len);
+    struct tap_conn *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        return NULL;
+    if (insert(b, c)) {
+        free(c);
+        return NULL;
+    }
+    c->key = key;
+    if (other) {
+        c->state = ST_OTHER;
+        return c;
+    }
+    c->capture = capture;
+    c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&stats.conns_seen, 1, __ATOMIC_RELAXED);
+    if (dir == LLM_DIR_IN) {
+        c->cls = LLM_CLASS_MORE_H2;
+        c->server_first = 1;
+    }
+    return c;
+}
+
+/* Outgoing bytes of a connection not yet classified: kept (up to
+ * LLM_CLASS_HEAD_MAX) until the classifier decides. An LLM connection is
+ * watched from then on, its kept bytes queued first; any other is passed
+ * through for good. Returns 1 when the collector must be started. Stripe
+ * held. */
+static int take_out(struct tap_conn *c, const void *buf, size_t len, int64_t ts, int64_t mono,
+                    llm_tap_describe_fn describe, uintptr_t key)
+{
+    size_t take = len;
+    char *h;
+    int cls;
+
+    if (!c->hlen) {
+        c->t0_ns = ts;
+        c->t0_mono = mono;
+    }
+    if (c->hlen + take > LLM_CLASS_HEAD_MAX)
+        take = LLM_CLASS_HEAD_MAX - c->hlen;
+    h = realloc(c->head, c->hlen + take);
+    if (!h) {
+        c->state = ST_OTHER;
+        goto drop;
+    }
+    memcpy(h + c->hlen, buf, take);
+    c->head = h;
+    c->hlen += take;
+    cls = c->cls = classify(c, describe, key);
+    if ((cls == LLM_CLASS_MORE || cls == LLM_CLASS_MORE_H2) && take == len)
+        return 0;
+    if (cls != LLM_CLASS_LLM) {
+        if (c->state != ST_OPAQUE)
+            c->state = ST_OTHER;
+        goto drop;
+    }
+    c->state = ST_WATCHED;
+    __atomic_fetch_add(&stats.conns_llm, 1, __ATOMIC_RELAXED);
+    push(c, LLM_MSG_OPEN, &c->info, sizeof(c->info), c->t0_ns, c->t0_mono);
+    push(c, LLM_MSG_OUT, c->head, c->hlen, c->t0_ns, c->t0_mono);
+    if (take < len)
+        push(c, LLM_MSG_OUT, (const char *)buf + take, len - take, ts, mono);
+    /* the server's first bytes, unless they only looked like HTTP/2 */
+    if (c->in_len && (!c->server_first || !memcmp(c->head, "PRI", 3)))
+        push(c, LLM_MSG_IN, c->in_head, c->in_len, c->in_ns, c->in_mono);
+    drop_head(c);
+    return 1;
+
+drop:
+    drop_head(c);
+    return 0;
+}
+
 int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int capture,
                  llm_tap_describe_fn describe)
 {
@@ -318,97 +408,22 @@ int llm_tap_data(uintptr_t key, int dir, const void *buf, size_t len, int captur
         goto unlock;
     ts = llm_now_ns();
     mono = llm_mono_ns();
-    if (!c) {
-        /* the server spoke first: not HTTP, unless it is an HTTP/2 server's
-         * SETTINGS (a TLS server may send them before the client's preface) */
-        if (dir == LLM_DIR_IN && !h2_settings(buf, len))
-            goto add_other;
-        c = calloc(1, sizeof(*c));
-        if (!c)
-            goto unlock;
-        if (insert(b, c)) {
-            free(c);
-            c = NULL;
-            goto unlock;
-        }
-        c->key = key;
-        c->capture = capture;
-        c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&stats.conns_seen, 1, __ATOMIC_RELAXED);
-        if (dir == LLM_DIR_IN) {
-            c->cls = LLM_CLASS_MORE_H2;
-            c->server_first = 1;
-        }
-    }
-    if (c->state == ST_WATCHED) {
-        push(c, dir == LLM_DIR_OUT ? LLM_MSG_OUT : LLM_MSG_IN, buf, len, ts, mono);
+    if (!c && (!(c = conn_new(b, key, capture, dir, buf, len)) || c->state == ST_OTHER))
         goto unlock;
+    if (c->state == ST_WATCHED)
+        push(c, dir == LLM_DIR_OUT ? LLM_MSG_OUT : LLM_MSG_IN, buf, len, ts, mono);
+    else if (dir == LLM_DIR_OUT) /* ST_UNKNOWN */
+        start = take_out(c, buf, len, ts, mono, describe, key);
+    else if (c->cls != LLM_CLASS_MORE_H2 || keep_in(c, buf, len, ts, mono)) {
+        c->state = ST_OTHER; /* the server spoke first and is not HTTP/2 */
+        drop_head(c);
     }
-    /* ST_UNKNOWN */
-    if (dir == LLM_DIR_IN) {
-        if (c->cls == LLM_CLASS_MORE_H2 && !keep_in(c, buf, len, ts, mono))
-            goto unlock;
-        c->state = ST_OTHER;
-        goto free_head;
-    }
-    if (!c->hlen) {
-        c->t0_ns = ts;
-        c->t0_mono = mono;
-    }
-    {
-        size_t take = len;
-        if (c->hlen + take > LLM_CLASS_HEAD_MAX)
-            take = LLM_CLASS_HEAD_MAX - c->hlen;
-        char *h = realloc(c->head, c->hlen + take);
-        if (!h) {
-            c->state = ST_OTHER;
-            goto free_head;
-        }
-        memcpy(h + c->hlen, buf, take);
-        c->head = h;
-        c->hlen += take;
-        int cls = classify(c, describe, key);
-        c->cls = cls;
-        if ((cls == LLM_CLASS_MORE || cls == LLM_CLASS_MORE_H2) && take == len)
-            goto unlock;
-        if (cls != LLM_CLASS_LLM) {
-            if (c->state != ST_OPAQUE)
-                c->state = ST_OTHER;
-            goto free_head;
-        }
-        c->state = ST_WATCHED;
-        __atomic_fetch_add(&stats.conns_llm, 1, __ATOMIC_RELAXED);
-        push(c, LLM_MSG_OPEN, &c->info, sizeof(c->info), c->t0_ns, c->t0_mono);
-        push(c, LLM_MSG_OUT, c->head, c->hlen, c->t0_ns, c->t0_mono);
-        if (take < len)
-            push(c, LLM_MSG_OUT, (const char *)buf + take, len - take, ts, mono);
-        /* the server's first bytes, unless they only looked like HTTP/2 */
-        if (c->in_len && (!c->server_first || !memcmp(c->head, "PRI", 3)))
-            push(c, LLM_MSG_IN, c->in_head, c->in_len, c->in_ns, c->in_mono);
-        start = 1;
-    }
-free_head:
-    free(c->head);
-    free(c->in_head);
-    c->head = c->in_head = NULL;
-    c->hlen = c->in_len = 0;
 unlock:
     pass = c && (c->state == ST_OTHER || c->state == ST_OPAQUE);
     pthread_mutex_unlock(mu);
     if (start)
         ensure_started();
     return pass ? LLM_TAP_PASS : 0;
-add_other:
-    c = calloc(1, sizeof(*c));
-    if (c && insert(b, c)) {
-        free(c);
-        c = NULL;
-    }
-    if (c) {
-        c->key = key;
-        c->state = ST_OTHER;
-    }
-    goto unlock;
 }
 
 /* One not_observable record per host and process, unless an SSL hook saw
