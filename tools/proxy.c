@@ -27,6 +27,7 @@
 #include "err.h"
 #include "http1.h"
 #include "log.h"
+#include "peer.h"
 #include "providers.h"
 #include "queue.h"
 #include "tlshello.h"
@@ -74,6 +75,8 @@ struct llm_proxy {
     pthread_cond_t cv;
     int active;
     int up_trust_loaded;
+    int capture_content;
+    pid_t root; /* CMD, once forked (atomic) */
     char rundir[PATH_MAX], bundle[PATH_MAX + 16], certdir[2 * PATH_MAX + 32];
 };
 
@@ -288,13 +291,32 @@ static void record(struct pconn *c, enum llm_msg_kind kind, const void *p, size_
     c->lost = llm_queue_push(c->p->q, m) ? 1 : 0;
 }
 
+/* Opens the collector's connection, naming the process that made it (the
+ * writer's own identity, llmops run's, when it cannot be found). */
 static void record_open(struct pconn *c, int tls)
 {
     struct llm_open_info info = {.capture = LLM_CAPTURE_PROXY, .tls = tls, .port = c->port};
+    struct llm_peer peer;
+    char *tail = NULL, *open = NULL;
+    size_t tn = 0;
 
     snprintf(info.sni, sizeof(info.sni), "%s", c->name);
     c->id = __atomic_add_fetch(&next_conn_id, 1, __ATOMIC_RELAXED);
-    record(c, LLM_MSG_OPEN, &info, sizeof(info));
+    if (!llm_proxy_peer_find(c->c.fd, __atomic_load_n(&c->p->root, __ATOMIC_RELAXED),
+                             c->p->capture_content, &peer)) {
+        if (llm_peer_encode(&peer, &tail, &tn))
+            tn = 0;
+        llm_peer_free(&peer);
+    }
+    if (tn && (open = malloc(sizeof(info) + tn))) {
+        memcpy(open, &info, sizeof(info));
+        memcpy(open + sizeof(info), tail, tn);
+        record(c, LLM_MSG_OPEN, open, sizeof(info) + tn);
+    } else {
+        record(c, LLM_MSG_OPEN, &info, sizeof(info));
+    }
+    free(open);
+    free(tail);
 }
 
 /* ---- the relay ---- */
@@ -951,6 +973,7 @@ int llm_proxy_start(const struct llm_proxy_opts *o, struct llm_proxy **out)
         return LLM_ENOMEM;
     p->lfd = p->stop_accept[0] = p->stop_accept[1] = p->cut[0] = p->cut[1] = -1;
     p->q = o->q;
+    p->capture_content = o->capture_content;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     if (conn_index < 0)
@@ -979,6 +1002,12 @@ fail:
 int llm_proxy_port(const struct llm_proxy *p)
 {
     return p->port;
+}
+
+void llm_proxy_set_root(struct llm_proxy *p, pid_t pid)
+{
+    if (p)
+        __atomic_store_n(&p->root, pid, __ATOMIC_RELAXED);
 }
 
 const char *llm_proxy_bundle(const struct llm_proxy *p)
