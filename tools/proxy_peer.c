@@ -185,7 +185,7 @@ int llm_proxy_peer_find(int fd, pid_t root, int capture_content, struct llm_peer
 {
     struct sockaddr_storage me, peer;
     socklen_t ml = sizeof(me), pl = sizeof(peer);
-    char exe[PATH_MAX], *stat, *cmd, *close_paren;
+    char path[64], exe[PATH_MAX], *stat, *cmd, *close_paren;
     size_t n;
     ssize_t el;
     unsigned long inode;
@@ -198,16 +198,15 @@ int llm_proxy_peer_find(int fd, pid_t root, int capture_content, struct llm_peer
     if (!(inode = find_inode(sock_port(&peer), sock_port(&me))) || !(pid = find_owner(inode, root)))
         return LLM_ENOTFOUND;
     out->pid = pid;
-    snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
     stat = slurp(pid, "stat", 1024, &n);
-    /* "pid (comm) state ppid ...": comm may hold anything but a ')' ends it */
+    /* "pid (comm) state ppid ...": comm may hold ")", so the last one ends it */
     if (stat && (close_paren = strrchr(stat, ')')))
         out->ppid = strtoll(close_paren + 4, NULL, 10);
     free(stat);
-    char link[PATH_MAX];
-    if ((el = readlink(exe, link, sizeof(link) - 1)) > 0) {
-        link[el] = '\0';
-        out->exe = strdup(link);
+    snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+    if ((el = readlink(path, exe, sizeof(exe) - 1)) > 0) {
+        exe[el] = '\0';
+        out->exe = strdup(exe);
     }
     if ((cmd = slurp(pid, "cmdline", ARGV_MAX, &n))) {
         out->argv_json = llm_peer_argv_json(cmd, n, capture_content);
