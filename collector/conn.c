@@ -10,6 +10,7 @@
 #include "h1conn.h"
 #include "h2.h"
 #include "log.h"
+#include "peer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct llm_conn {
     struct llm_conn *next;
     uint64_t id;
     struct llm_open_info info;
+    struct llm_peer peer; /* info.peer points here when the OPEN carried one */
     int proto;
     size_t pre_n;         /* preface bytes matched while PROTO_UNKNOWN */
     int64_t pre_t, pre_m; /* when the first of them went out */
@@ -191,6 +193,7 @@ static void conn_end(struct llm_conns *cs, struct llm_conn *c, const char *why, 
         llm_h2_close(c->h2, why, t, m);
     *slot(cs, c->id) = c->next;
     cs->count--;
+    llm_peer_free(&c->peer);
     free(c);
 }
 
@@ -201,7 +204,7 @@ void llm_conns_feed(struct llm_conns *cs, const struct llm_msg *m)
     if (m->kind == LLM_MSG_OPEN) {
         if (c) /* an id is never reused; a second OPEN would be a bug upstream */
             return;
-        if (m->len == sizeof(struct llm_open_info) &&
+        if (m->len >= sizeof(struct llm_open_info) &&
             ((const struct llm_open_info *)m->data)->opaque) {
             /* TLS we cannot see into: say so, there will be no bytes */
             struct llm_record r;
@@ -213,8 +216,12 @@ void llm_conns_feed(struct llm_conns *cs, const struct llm_msg *m)
         if (!c)
             return;
         c->id = m->conn;
-        if (m->len == sizeof(c->info))
+        if (m->len >= sizeof(c->info))
             memcpy(&c->info, m->data, sizeof(c->info));
+        c->info.peer = NULL;
+        if (m->len > sizeof(c->info) &&
+            !llm_peer_decode(m->data + sizeof(c->info), m->len - sizeof(c->info), &c->peer))
+            c->info.peer = &c->peer;
         *pp = c;
         cs->count++;
         return;

@@ -5,6 +5,7 @@
  * Collector thread. */
 #include "exchange.h"
 #include "attrib.h"
+#include "peer.h"
 #include "providers.h"
 #include "redact.h"
 #include "util.h"
@@ -132,6 +133,8 @@ struct llm_exchange *llm_exchange_new(const struct llm_h1_head *h, const struct 
                                                                       : "openssl");
     if (llm_attrib_from_head(r, h)) /* X-LLMOps-* headers: this call's own attribution */
         x->call.truncated = 1;
+    if (info->peer) /* the proxy's caller, not this process */
+        llm_peer_stamp(info->peer, r);
     /* a request body is one JSON document whatever its declared type */
     ce = llm_h1_header(h, "content-encoding", &ce_len);
     llm_body_init(&x->req, NULL, 0, ce, ce_len, opts->max_parse, opts->max_event, request_event, x);

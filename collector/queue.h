@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 enum llm_msg_kind {
-    LLM_MSG_OPEN,  /* data: struct llm_open_info */
+    LLM_MSG_OPEN,  /* data: struct llm_open_info, maybe a struct llm_peer after it */
     LLM_MSG_OUT,   /* bytes the client sent */
     LLM_MSG_IN,    /* bytes the client received */
     LLM_MSG_CLOSE, /* the connection ended (SSL_shutdown, SSL_free, close) */
@@ -23,14 +23,19 @@ enum llm_msg_kind {
 #define LLM_CAPTURE_LIBCURL 2
 #define LLM_CAPTURE_SOCKET 3
 #define LLM_CAPTURE_OPENSSL_INLINE 4 /* an executable's own OpenSSL, through inline hooks */
-#define LLM_CAPTURE_PROXY 5 /* llmops run's recording proxy (tools/proxy.c) */
+#define LLM_CAPTURE_PROXY 5          /* llmops run's recording proxy (tools/proxy.c) */
+
+struct llm_peer;
 
 struct llm_open_info {
     int capture; /* LLM_CAPTURE_* */
     int tls;
     int opaque; /* TLS to an LLM host through a library we cannot hook: no bytes follow */
-    int port; /* peer port, 0 when unknown */
+    int port;   /* peer port, 0 when unknown */
     char sni[256];
+    /* the calling process when it is not this one (llmops run's proxy): the
+     * OPEN message carries it after this struct (peer.h); conn.c sets this */
+    const struct llm_peer *peer;
 };
 
 struct llm_msg {

@@ -20,6 +20,7 @@
 #include "conn.h"
 #include "err.h"
 #include "log.h"
+#include "peer.h"
 #include "providers.h"
 #include "record.h"
 #include "redact.h"
@@ -76,31 +77,15 @@ static struct writer w;
 static char *read_argv(void)
 {
     char buf[65536];
-    ssize_t n = 0;
+    size_t n = 0;
     FILE *f = fopen("/proc/self/cmdline", "re");
-    json_t *arr = json_array();
-    const char *prev = NULL;
-    char *out = NULL;
 
     if (f) {
-        n = (ssize_t)fread(buf, 1, sizeof(buf) - 1, f);
+        n = fread(buf, 1, sizeof(buf) - 1, f);
         fclose(f);
     }
-    buf[n > 0 ? n : 0] = '\0';
-    for (char *p = buf; p < buf + n; p += strlen(p) + 1) {
-        /* without content capture, only the program and flag names */
-        char *clean =
-            w.opts.capture_content || p == buf ? llm_redact_arg(p, prev) : llm_redact_flag(p);
-        if (clean) {
-            json_t *v = json_string(clean);
-            json_array_append_new(arr, v ? v : json_null());
-            free(clean);
-        }
-        prev = p;
-    }
-    out = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    return out;
+    buf[n] = '\0';
+    return llm_peer_argv_json(buf, n, w.opts.capture_content);
 }
 
 static void proc_load(struct proc_info *p)
@@ -183,8 +168,9 @@ static void flush(void)
     w.nbatch = 0;
 }
 
-/* Stamps attribution (what the request's headers left unset) and process
- * identity, encodes, adds to the batch. */
+/* Stamps attribution (what the request's headers and the proxy's caller
+ * left unset) and process identity (unless the proxy's caller set it),
+ * encodes, adds to the batch. */
 static void sink(void *ctx, struct llm_record *r)
 {
     struct proc_info *p = &w.proc;
@@ -194,10 +180,12 @@ static void sink(void *ctx, struct llm_record *r)
 
     (void)ctx;
     llm_attrib_apply(&p->attrib, r);
-    llm_record_set_int(r, LLM_F_PID, p->pid);
-    llm_record_set_int(r, LLM_F_PPID, p->ppid);
-    llm_record_set_cstr(r, LLM_F_EXE, p->exe);
-    llm_record_set_cstr(r, LLM_F_ARGV, p->argv_json);
+    if (!r->f[LLM_F_PID].set) { /* else the proxy's caller (peer.h) */
+        llm_record_set_int(r, LLM_F_PID, p->pid);
+        llm_record_set_int(r, LLM_F_PPID, p->ppid);
+        llm_record_set_cstr(r, LLM_F_EXE, p->exe);
+        llm_record_set_cstr(r, LLM_F_ARGV, p->argv_json);
+    }
     llm_record_set_cstr(r, LLM_F_HOSTNAME, p->hostname);
     llm_redact_record(r, w.opts.capture_content);
 

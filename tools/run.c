@@ -9,6 +9,7 @@
  * flush timeout to finish. Nothing is ever printed on standard output; the
  * exit status is CMD's (a CMD killed by a signal kills us with it). */
 #include "cli.h"
+#include "config.h"
 #include "err.h"
 #include "log.h"
 #include "providers.h"
@@ -181,7 +182,10 @@ static int start_proxy(struct llm_queue *q, struct llm_proxy **p)
     llm_queue_init(q, (size_t)64 << 20);
     if ((rc = llm_writer_start(q, NULL)))
         return rc;
-    struct llm_proxy_opts o = {.dir = dir, .q = q};
+    struct llm_proxy_opts o = {.dir = dir, .q = q, .capture_content = 1};
+    const char *cc = getenv("LLMOPS_CAPTURE_CONTENT");
+    if (cc && *cc)
+        llm_config_bool(cc, &o.capture_content); /* as the writer reads it */
     return llm_proxy_start(&o, p);
 }
 
@@ -254,6 +258,7 @@ int llm_run_cmd(int argc, char **argv)
         status = 1;
     } else {
         child_pid = pid;
+        llm_proxy_set_root(proxy, pid);
         status = wait_child(pid);
     }
     llm_proxy_stop(proxy, flush_timeout_ms());

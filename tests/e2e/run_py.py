@@ -2,13 +2,16 @@
 """requests, httpx or httpx's AsyncClient (asyncio: TLS over a memory BIO)
 for test_run.sh: POST a body file to URL with the environment's proxy and CA
 settings, print status and body (a stream as it arrives).
-usage: run_py.py requests|httpx|httpx_async URL BODY_FILE API_KEY"""
+usage: run_py.py requests|httpx|httpx_async URL BODY_FILE API_KEY
+Prints "pid N" on stderr: the record must name this process, not the proxy."""
+import os
 import sys
 
 lib, url, body_file, key = sys.argv[1:5]
 body = open(body_file, "rb").read()
 headers = {"Content-Type": "application/json", "Authorization": "Bearer " + key}
 out = sys.stdout.buffer
+print("pid %d" % os.getpid(), file=sys.stderr, flush=True)
 if lib == "requests":
     import requests
     with requests.post(url, data=body, headers=headers, stream=True, timeout=60) as r:
