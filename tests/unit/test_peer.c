@@ -101,7 +101,8 @@ static void test_stamped(void **state)
         "\"index\":0,"
         "\"message\":{\"role\":\"assistant\",\"content\":\"yo\"},\"finish_reason\":\"stop\"}],"
         "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}";
-    struct llm_core_opts opts = {65536, 1 << 20, 1 << 20, 1};
+    struct llm_core_opts opts = {
+        .max_body = 65536, .max_parse = 1 << 20, .max_event = 1 << 20, .capture_content = 1};
     struct llm_peer p = {.pid = 4242,
                          .ppid = 7,
                          .exe = "/usr/bin/python3",
