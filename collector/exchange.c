@@ -274,25 +274,14 @@ static double ms(int64_t from, int64_t to)
     return (double)((to - from) / 1000) / 1e3;
 }
 
-void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int64_t m,
-                         struct llm_record *out)
+/* The call's identity and clocks: id and timestamps from the request's
+ * start, latency, time to first byte and (for streams) first token. */
+static void set_times(struct llm_exchange *x)
 {
     struct llm_call *c = &x->call;
     struct llm_record *r = &c->rec;
     char ts[LLM_RFC3339_LEN], id[LLM_ULID_LEN];
     uint8_t ulid[16];
-    const char *model;
-    int64_t status;
-
-    request_facts(x);
-    if (!x->done) {
-        if (x->resp_started)
-            llm_body_finish(&x->resp); /* what arrived still counts */
-        x->t_end = t;
-        x->m_end = m;
-    }
-    if (c->dialect->finish)
-        c->dialect->finish(c);
 
     llm_ulid_new(ulid, x->t_start);
     llm_ulid_format(ulid, id);
@@ -307,19 +296,17 @@ void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int
         llm_record_set_real(r, LLM_F_TTFB_MS, ms(x->m_start, x->m_first_byte));
     if (c->first_token_mono && r->f[LLM_F_STREAM].set && r->f[LLM_F_STREAM].u.b)
         llm_record_set_real(r, LLM_F_TTFT_MS, ms(x->m_start, c->first_token_mono));
-    llm_record_set_cstr(r, LLM_F_HTTP_VERSION,
-                        x->http_major == 3   ? "3"
-                        : x->http_major == 2 ? "2"
-                        : x->http_minor == 0 ? "1.0"
-                                             : "1.1");
+}
 
-    model = llm_record_str(r, LLM_F_RESPONSE_MODEL);
-    if (!model)
-        model = llm_record_str(r, LLM_F_REQUEST_MODEL);
-    llm_record_set_cstr(r, LLM_F_MODEL, model);
-    llm_record_set_cstr(r, LLM_F_USAGE_SOURCE, c->usage_seen ? "provider" : "missing");
+/* ok, error or incomplete (why: the reason the call ended early), with an
+ * error_type the dialect did not give: the cut, http_NNN, or a 2xx body we
+ * could not read. */
+static void set_status(struct llm_exchange *x, const char *why)
+{
+    struct llm_call *c = &x->call;
+    struct llm_record *r = &c->rec;
+    int64_t status = r->f[LLM_F_HTTP_STATUS].set ? r->f[LLM_F_HTTP_STATUS].u.i : 0;
 
-    status = r->f[LLM_F_HTTP_STATUS].set ? r->f[LLM_F_HTTP_STATUS].u.i : 0;
     if (why) {
         llm_record_set_cstr(r, LLM_F_STATUS, "incomplete");
         if (!r->f[LLM_F_ERROR_TYPE].set)
@@ -338,24 +325,63 @@ void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int
     } else {
         llm_record_set_cstr(r, LLM_F_STATUS, "ok");
     }
+}
+
+/* The response text and tool calls, or no content at all when capture is
+ * off; a cut keeps truncated. */
+static void set_content(struct llm_call *c)
+{
+    struct llm_record *r = &c->rec;
+    char *tools;
+
+    if (!c->capture_content) {
+        llm_record_unset(r, LLM_F_COMPLETION_ARGS);
+        return;
+    }
+    if (c->text.total) {
+        size_t len;
+        char *s = llm_cap_join(&c->text, &len);
+        if (s)
+            llm_record_take_str(r, LLM_F_RESPONSE, s, len);
+        if (llm_cap_truncated(&c->text))
+            c->truncated = 1;
+    }
+    tools = llm_call_tools_json(c);
+    if (tools)
+        llm_record_take_str(r, LLM_F_TOOL_CALLS, tools, strlen(tools));
+}
+
+void llm_exchange_finish(struct llm_exchange *x, const char *why, int64_t t, int64_t m,
+                         struct llm_record *out)
+{
+    struct llm_call *c = &x->call;
+    struct llm_record *r = &c->rec;
+    const char *model;
+
+    request_facts(x);
+    if (!x->done) {
+        if (x->resp_started)
+            llm_body_finish(&x->resp); /* what arrived still counts */
+        x->t_end = t;
+        x->m_end = m;
+    }
+    if (c->dialect->finish)
+        c->dialect->finish(c);
+    set_times(x);
+    llm_record_set_cstr(r, LLM_F_HTTP_VERSION,
+                        x->http_major == 3   ? "3"
+                        : x->http_major == 2 ? "2"
+                        : x->http_minor == 0 ? "1.0"
+                                             : "1.1");
+    model = llm_record_str(r, LLM_F_RESPONSE_MODEL);
+    if (!model)
+        model = llm_record_str(r, LLM_F_REQUEST_MODEL);
+    llm_record_set_cstr(r, LLM_F_MODEL, model);
+    llm_record_set_cstr(r, LLM_F_USAGE_SOURCE, c->usage_seen ? "provider" : "missing");
+    set_status(x, why);
     if (x->resp.decode_error)
         c->truncated = 1;
-
-    if (c->capture_content) {
-        if (c->text.total) {
-            size_t len;
-            char *s = llm_cap_join(&c->text, &len);
-            if (s)
-                llm_record_take_str(r, LLM_F_RESPONSE, s, len);
-            if (llm_cap_truncated(&c->text))
-                c->truncated = 1;
-        }
-        char *tools = llm_call_tools_json(c);
-        if (tools)
-            llm_record_take_str(r, LLM_F_TOOL_CALLS, tools, strlen(tools));
-    } else {
-        llm_record_unset(r, LLM_F_COMPLETION_ARGS);
-    }
+    set_content(c);
     llm_record_set_int(r, LLM_F_REQUEST_BYTES, (int64_t)x->req_bytes);
     llm_record_set_int(r, LLM_F_RESPONSE_BYTES, (int64_t)x->resp_bytes);
     llm_record_set_bool(r, LLM_F_TRUNCATED, c->truncated);
