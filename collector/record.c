@@ -237,6 +237,63 @@ static uint64_t be_n(const unsigned char *p, size_t n)
     return v;
 }
 
+/* The object whose first byte is p[0] (avail >= 1 bytes from there): the
+ * size of its header, the payload bytes after it (n), and for a container
+ * the objects it claims. -1 for a byte msgpack never uses or a header cut
+ * short. */
+static int obj_header(const unsigned char *p, size_t avail, size_t *hdr, uint64_t *n,
+                      uint64_t *objs, int *container)
+{
+    /* the rest: a 1, 2 or 4-byte length (str, bin, ext, array, map) or a
+     * fixed payload (numbers, fixext) */
+    static const unsigned char lenb[0xdf - 0xc4 + 1] = {
+        [0xc4 - 0xc4] = 1, [0xc5 - 0xc4] = 2, [0xc6 - 0xc4] = 4, /* bin */
+        [0xc7 - 0xc4] = 1, [0xc8 - 0xc4] = 2, [0xc9 - 0xc4] = 4, /* ext */
+        [0xd9 - 0xc4] = 1, [0xda - 0xc4] = 2, [0xdb - 0xc4] = 4, /* str */
+        [0xdc - 0xc4] = 2, [0xdd - 0xc4] = 4,                    /* array */
+        [0xde - 0xc4] = 2, [0xdf - 0xc4] = 4,                    /* map */
+    };
+    static const unsigned char fixed[0xdf - 0xc4 + 1] = {
+        [0xca - 0xc4] = 4,  [0xcb - 0xc4] = 8, /* float */
+        [0xcc - 0xc4] = 1,  [0xcd - 0xc4] = 2, [0xce - 0xc4] = 4, [0xcf - 0xc4] = 8,
+        [0xd0 - 0xc4] = 1,  [0xd1 - 0xc4] = 2, [0xd2 - 0xc4] = 4, [0xd3 - 0xc4] = 8,
+        [0xd4 - 0xc4] = 2,  [0xd5 - 0xc4] = 3, [0xd6 - 0xc4] = 5, [0xd7 - 0xc4] = 9,
+        [0xd8 - 0xc4] = 17, /* fixext: type byte + data */
+    };
+    unsigned char b = p[0];
+
+    if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3 && b != 0xc1))
+        return 0;    /* fixint, nil, bool */
+    if (b <= 0x8f) { /* fixmap: two objects an entry */
+        *container = 1;
+        *objs = 2 * (uint64_t)(b & 0x0f);
+        return 0;
+    }
+    if (b <= 0x9f) { /* fixarray */
+        *container = 1;
+        *objs = b & 0x0f;
+        return 0;
+    }
+    if (b <= 0xbf) { /* fixstr */
+        *n = b & 0x1f;
+        return 0;
+    }
+    if (b == 0xc1) /* never used */
+        return -1;
+    *hdr = 1 + lenb[b - 0xc4];
+    if (*hdr > avail)
+        return -1;
+    *n = *hdr > 1 ? be_n(p + 1, *hdr - 1) : fixed[b - 0xc4];
+    if (b >= 0xc7 && b <= 0xc9)
+        (*n)++;      /* the ext type byte */
+    if (b >= 0xdc) { /* array or map 16/32: n was the count */
+        *container = 1;
+        *objs = b >= 0xde ? 2 * *n : *n;
+        *n = 0;
+    }
+    return 0;
+}
+
 /* msgpack-c allocates the element array a container header claims before it
  * reads one element, so a 6-byte store value claiming 2^32-1 elements costs
  * ~100 GB. This walk (iterative; its stack is msgpack-c's own depth limit)
@@ -255,7 +312,6 @@ int llm_msgpack_check(const void *buf, size_t len, size_t *end)
         uint64_t n = 0, objs = 0; /* payload bytes after the header; container objects */
         size_t hdr = 1;
         int container = 0;
-        unsigned char b;
 
         while (!due && open)
             due = parent[--open];
@@ -263,53 +319,10 @@ int llm_msgpack_check(const void *buf, size_t len, size_t *end)
             break;
         if (pos >= len)
             goto out;
-        b = p[pos];
         due--;
         owed--;
-        if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3 && b != 0xc1)) {
-            /* fixint, nil, bool */
-        } else if (b <= 0x8f) { /* fixmap: two objects an entry */
-            container = 1;
-            objs = 2 * (uint64_t)(b & 0x0f);
-        } else if (b <= 0x9f) { /* fixarray */
-            container = 1;
-            objs = b & 0x0f;
-        } else if (b <= 0xbf) { /* fixstr */
-            n = b & 0x1f;
-        } else {
-            /* the rest: a 1, 2 or 4-byte length (str, bin, ext, array, map) or
-             * a fixed payload (numbers, fixext) */
-            static const unsigned char lenb[0xdf - 0xc4 + 1] = {
-                [0xc4 - 0xc4] = 1, [0xc5 - 0xc4] = 2, [0xc6 - 0xc4] = 4, /* bin */
-                [0xc7 - 0xc4] = 1, [0xc8 - 0xc4] = 2, [0xc9 - 0xc4] = 4, /* ext */
-                [0xd9 - 0xc4] = 1, [0xda - 0xc4] = 2, [0xdb - 0xc4] = 4, /* str */
-                [0xdc - 0xc4] = 2, [0xdd - 0xc4] = 4,                    /* array */
-                [0xde - 0xc4] = 2, [0xdf - 0xc4] = 4,                    /* map */
-            };
-            static const unsigned char fixed[0xdf - 0xc4 + 1] = {
-                [0xca - 0xc4] = 4,  [0xcb - 0xc4] = 8, /* float */
-                [0xcc - 0xc4] = 1,  [0xcd - 0xc4] = 2, [0xce - 0xc4] = 4, [0xcf - 0xc4] = 8,
-                [0xd0 - 0xc4] = 1,  [0xd1 - 0xc4] = 2, [0xd2 - 0xc4] = 4, [0xd3 - 0xc4] = 8,
-                [0xd4 - 0xc4] = 2,  [0xd5 - 0xc4] = 3, [0xd6 - 0xc4] = 5, [0xd7 - 0xc4] = 9,
-                [0xd8 - 0xc4] = 17, /* fixext: type byte + data */
-            };
-            if (b == 0xc1) /* never used */
-                goto out;
-            hdr = 1 + lenb[b - 0xc4];
-            if (hdr > len - pos)
-                goto out;
-            if (hdr > 1)
-                n = be_n(p + pos + 1, hdr - 1);
-            else
-                n = fixed[b - 0xc4];
-            if (b >= 0xc7 && b <= 0xc9)
-                n++;         /* the ext type byte */
-            if (b >= 0xdc) { /* array or map 16/32: n was the count */
-                container = 1;
-                objs = b >= 0xde ? 2 * n : n;
-                n = 0;
-            }
-        }
+        if (obj_header(p + pos, len - pos, &hdr, &n, &objs, &container))
+            goto out;
         if (hdr > len - pos || n > len - pos - hdr)
             goto out;
         pos += hdr + (size_t)n;
