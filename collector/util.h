@@ -11,6 +11,9 @@
 
 int64_t llm_now_ns(void);  /* CLOCK_REALTIME in nanoseconds */
 int64_t llm_mono_ns(void); /* CLOCK_MONOTONIC in nanoseconds */
+/* CLOCK_REALTIME ms from now, for pthread_cond_timedwait */
+struct timespec;
+void llm_deadline_ms(struct timespec *ts, long ms);
 void llm_rfc3339(int64_t realtime_ns, char out[LLM_RFC3339_LEN]);
 /* Parses a date (YYYY-MM-DD) or an RFC 3339 time into microseconds since the
  * epoch. Returns 0 or LLM_EINVAL. */

@@ -295,13 +295,7 @@ void llm_writer_stop(int timeout_ms)
     pthread_mutex_unlock(&w.mu);
     llm_queue_stop(w.q);
 
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += timeout_ms / 1000;
-    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (dl.tv_nsec >= 1000000000) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000;
-    }
+    llm_deadline_ms(&dl, timeout_ms);
     pthread_mutex_lock(&w.mu);
     while (!w.finished)
         if (pthread_cond_timedwait(&w.cv, &w.mu, &dl))

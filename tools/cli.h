@@ -65,6 +65,7 @@ int llm_sync_cursor_get(struct llm_store *s, const char *name, uint8_t key[16], 
 int llm_sync_cursor_put(struct llm_store *s, const char *name, const uint8_t key[16]);
 void llm_sync_horizon(long settle_s, uint8_t key[16]);
 int llm_sync_store_open(const char *db, struct llm_store **s);
+int llm_sync_report(long long shipped, const uint8_t *settled, char *what, size_t n);
 /* Returns the exit status itself: 0 observable, 1 not, 2 unreadable. */
 int llm_doctor_run(const char *program);
 

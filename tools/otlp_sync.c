@@ -318,7 +318,6 @@ static int setup(struct osync *y)
 
 static int run(struct osync *y)
 {
-    char cursor[LLM_ULID_LEN] = "none";
     int rc = cursor_get(y);
 
     if (!rc)
@@ -327,14 +326,8 @@ static int run(struct osync *y)
         rc = ship(y);
     if (rc)
         return rc;
-    if (y->has_settled)
-        llm_ulid_format(y->settled, cursor);
-    printf("shipped %lld record%s, cursor %s\n", y->shipped, y->shipped == 1 ? "" : "s", cursor);
-    if (fflush(stdout) || ferror(stdout)) {
-        snprintf(y->what, sizeof(y->what), "write standard output");
-        return -EIO;
-    }
-    return 0;
+    return llm_sync_report(y->shipped, y->has_settled ? y->settled : NULL, y->what,
+                           sizeof(y->what));
 }
 
 int llm_otlp_sync_run(const struct llm_sync_opts *o)

@@ -31,6 +31,7 @@
 #include "proxy_int.h"
 #include "err.h"
 #include "log.h"
+#include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -262,13 +263,7 @@ static int wait_idle(struct llm_proxy *p, int timeout_ms)
     struct timespec dl;
     int idle;
 
-    clock_gettime(CLOCK_REALTIME, &dl);
-    dl.tv_sec += timeout_ms / 1000;
-    dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (dl.tv_nsec >= 1000000000) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000;
-    }
+    llm_deadline_ms(&dl, timeout_ms);
     pthread_mutex_lock(&p->mu);
     while (p->active)
         if (pthread_cond_timedwait(&p->cv, &p->mu, &dl))

@@ -124,6 +124,22 @@ int llm_sync_store_open(const char *db, struct llm_store **s)
     return rc;
 }
 
+/* The run's one line on standard output: records shipped and where the
+ * cursor stands (settled: NULL when there is none). */
+int llm_sync_report(long long shipped, const uint8_t *settled, char *what, size_t n)
+{
+    char cursor[LLM_ULID_LEN] = "none";
+
+    if (settled)
+        llm_ulid_format(settled, cursor);
+    printf("shipped %lld record%s, cursor %s\n", shipped, shipped == 1 ? "" : "s", cursor);
+    if (fflush(stdout) || ferror(stdout)) {
+        snprintf(what, n, "write standard output");
+        return -EIO;
+    }
+    return 0;
+}
+
 static int cursor_get(struct sync *y, uint8_t key[16], int *found)
 {
     int rc = llm_sync_cursor_get(y->s, y->name, key, found);
@@ -198,7 +214,6 @@ static int ship(struct sync *y, long long *shipped)
 
 static int run(struct sync *y)
 {
-    char cursor[LLM_ULID_LEN] = "none";
     long long shipped;
     int rc;
 
@@ -214,14 +229,7 @@ static int run(struct sync *y)
         rc = ship(y, &shipped);
     if (rc)
         return rc;
-    if (y->has_settled)
-        llm_ulid_format(y->settled, cursor);
-    printf("shipped %lld record%s, cursor %s\n", shipped, shipped == 1 ? "" : "s", cursor);
-    if (fflush(stdout) || ferror(stdout)) {
-        snprintf(y->what, sizeof(y->what), "write standard output");
-        return -EIO;
-    }
-    return 0;
+    return llm_sync_report(shipped, y->has_settled ? y->settled : NULL, y->what, sizeof(y->what));
 }
 
 int llm_sync_run(const struct llm_sync_opts *o)
