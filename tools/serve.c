@@ -21,6 +21,7 @@
 #include "dash_page.h"
 #include "err.h"
 #include "store.h"
+#include "util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -64,6 +65,7 @@ struct server {
     struct llm_store *st;
     pthread_mutex_t open_lock, work_lock;
     int opened_once;
+    int64_t checked_ns; /* last mdb_reader_check of the kept store */
     char open_err[1200];
     /* one cached summary: the same query on an unchanged store */
     char *cache_key, *cache_text;
@@ -107,8 +109,16 @@ static struct llm_store *store(struct server *sv, char *err, size_t n)
     struct llm_store *st;
 
     pthread_mutex_lock(&sv->open_lock);
-    if (sv->st)
+    if (sv->st) {
+        /* serve holds the store open for days: free, every 5 s at most, the
+         * slots of readers that died meanwhile (tail.c does the same) */
+        int64_t now = llm_mono_ns();
+        if (now - sv->checked_ns > 5000000000LL) {
+            sv->checked_ns = now;
+            llm_store_reader_check(sv->st);
+        }
         goto out;
+    }
     if (!sv->opened_once) { /* the first try arms the SIGBUS guard and says why */
         sv->opened_once = 1;
         rc = llm_cli_open(sv->db, &sv->st);
