@@ -132,7 +132,7 @@ static void pack_str(msgpack_packer *pk, const char *s, size_t n)
     msgpack_pack_str_body(pk, s, n);
 }
 
-static void pack_json(msgpack_packer *pk, const json_t *j)
+void llm_msgpack_pack_json(msgpack_packer *pk, const json_t *j)
 {
     switch (json_typeof(j)) {
     case JSON_OBJECT: {
@@ -142,7 +142,7 @@ static void pack_json(msgpack_packer *pk, const json_t *j)
         json_object_foreach((json_t *)j, k, v)
         {
             pack_str(pk, k, strlen(k));
-            pack_json(pk, v);
+            llm_msgpack_pack_json(pk, v);
         }
         break;
     }
@@ -150,7 +150,7 @@ static void pack_json(msgpack_packer *pk, const json_t *j)
         size_t i;
         json_t *v;
         msgpack_pack_array(pk, json_array_size(j));
-        json_array_foreach(j, i, v) pack_json(pk, v);
+        json_array_foreach(j, i, v) llm_msgpack_pack_json(pk, v);
         break;
     }
     case JSON_STRING:
@@ -205,7 +205,7 @@ int llm_record_encode(const struct llm_record *r, char **out, size_t *len)
             json_t *j = json_loadb(v->u.s.p, v->u.s.n, JSON_DECODE_ANY, NULL);
             json_type want = llm_schema[i].type == LLM_T_MAP ? JSON_OBJECT : JSON_ARRAY;
             if (j && json_typeof(j) == want && json_depth(j) <= PACK_MAX_DEPTH)
-                pack_json(&pk, j);
+                llm_msgpack_pack_json(&pk, j);
             else
                 msgpack_pack_nil(&pk);
             json_decref(j);

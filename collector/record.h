@@ -149,4 +149,10 @@ int llm_record_to_json(const void *buf, size_t len, void **json_out);
  * size in *end (if end is not NULL), or LLM_ECORRUPT. Pure; any thread. */
 int llm_msgpack_check(const void *buf, size_t len, size_t *end);
 
+/* A JSON value as msgpack, the way records encode their JSON fields (also
+ * for test stores that must look like ours). */
+struct msgpack_packer;
+struct json_t;
+void llm_msgpack_pack_json(struct msgpack_packer *pk, const struct json_t *j);
+
 #endif

@@ -145,7 +145,7 @@ void llm_shim_exit_flush(void)
     at_exit();
 }
 
-/* Runs with this library's atexit handlers (both when exit() unloads the
+/* Runs with this library's atexit handlers (also when exit unloads the
  * objects), but costs the constructor no registration call. */
 __attribute__((destructor)) static void shim_dtor(void)
 {

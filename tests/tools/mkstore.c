@@ -428,45 +428,6 @@ static int set_json_field(struct llm_record *r, int f, json_t *v)
     }
 }
 
-static void pack_json(msgpack_packer *pk, json_t *v)
-{
-    const char *k;
-    json_t *x;
-    size_t i;
-
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        msgpack_pack_map(pk, json_object_size(v));
-        json_object_foreach(v, k, x)
-        {
-            msgpack_pack_str_with_body(pk, k, strlen(k));
-            pack_json(pk, x);
-        }
-        break;
-    case JSON_ARRAY:
-        msgpack_pack_array(pk, json_array_size(v));
-        json_array_foreach(v, i, x) pack_json(pk, x);
-        break;
-    case JSON_STRING:
-        msgpack_pack_str_with_body(pk, json_string_value(v), json_string_length(v));
-        break;
-    case JSON_INTEGER:
-        msgpack_pack_int64(pk, json_integer_value(v));
-        break;
-    case JSON_REAL:
-        msgpack_pack_double(pk, json_real_value(v));
-        break;
-    case JSON_TRUE:
-        msgpack_pack_true(pk);
-        break;
-    case JSON_FALSE:
-        msgpack_pack_false(pk);
-        break;
-    default:
-        msgpack_pack_nil(pk);
-    }
-}
-
 /* The encoded record (a map) with the members of extra after its own: a
  * record of a newer schema. Replaces *val. */
 static int add_unknown(char **val, size_t *len, json_t *extra)
@@ -491,7 +452,7 @@ static int add_unknown(char **val, size_t *len, json_t *extra)
     json_object_foreach(extra, k, x)
     {
         msgpack_pack_str_with_body(&pk, k, strlen(k));
-        pack_json(&pk, x);
+        llm_msgpack_pack_json(&pk, x);
     }
     free(*val);
     *val = sb.data;
