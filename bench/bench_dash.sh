@@ -32,17 +32,7 @@ STORE=$CDIR/store
 if [[ ! -f $CDIR/store.ok ]]; then
   log "generating $N records into $STORE (mkstore, chunks of $CHUNK)"
   mkdir -p "$CDIR"
-  rm -rf "$STORE" "$STORE.tmp"
-  now=$(date +%s)
-  span=$((CHUNK * 3 + 3600))
-  for ((done_n = 0, i = 0; done_n < N; i++)); do
-    n=$((N - done_n < CHUNK ? N - done_n : CHUNK))
-    end=$(date -u -d "@$((now - i * span))" +%Y-%m-%dT%H:%M:%SZ)
-    "$MKSTORE" --db "$STORE.tmp" --count "$n" --seed $((i + 1)) --end "$end" >/dev/null ||
-      die "mkstore"
-    done_n=$((done_n + n))
-  done
-  mv "$STORE.tmp" "$STORE"
+  gen_store "$MKSTORE" "$STORE" "$N" "$CHUNK"
   echo "generated $(date +%F) by bench_dash.sh" >"$CDIR/store.ok"
 fi
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)

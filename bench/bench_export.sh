@@ -70,23 +70,10 @@ if [[ -f $CDIR/store.ok ]]; then
   GEN_NOTE="cached: $(<"$CDIR/store.ok")"
   log "6. export: cached store $STORE ($N records)"
 else
-  # mkstore holds a run's records in memory before it writes them (shuffled),
-  # so it runs in chunks of CHUNK records, each over its own stretch of past
-  # time (records are 1-3 s apart) and with its own seed.
   log "6. export: generating $N records into $STORE (mkstore, chunks of $CHUNK)"
-  rm -rf "$STORE" "$STORE.tmp"
-  now=$(date +%s)
-  span=$((CHUNK * 3 + 3600))
   g0=$EPOCHREALTIME
-  for ((done_n = 0, i = 0; done_n < N; i++)); do
-    n=$((N - done_n < CHUNK ? N - done_n : CHUNK))
-    end=$(date -u -d "@$((now - i * span))" +%Y-%m-%dT%H:%M:%SZ)
-    "$MKSTORE" --db "$STORE.tmp" --count "$n" --seed $((i + 1)) --end "$end" >/dev/null ||
-      die "mkstore --count $n --seed $((i + 1)) --end $end"
-    done_n=$((done_n + n))
-  done
+  gen_store "$MKSTORE" "$STORE" "$N" "$CHUNK"
   GEN_S=$(calc "$EPOCHREALTIME - $g0" 1)
-  mv "$STORE.tmp" "$STORE"
   GEN_NOTE="generated in this run in $GEN_S s ($(calc "$N / $GEN_S" 0) records/s)"
   if ((CACHE)); then GEN_NOTE+=", cached for the next runs"; fi
   echo "generated $(date +%F) in $GEN_S s ($(calc "$N / $GEN_S" 0) records/s)" \

@@ -54,17 +54,7 @@ if [[ -f $CDIR/store.ok ]]; then
   log "6b. parquet: cached store $STORE"
 else # as bench_export.sh makes it, so the two share the cache
   log "6b. parquet: generating $N records into $STORE (mkstore, chunks of $CHUNK)"
-  rm -rf "$STORE" "$STORE.tmp"
-  now=$(date +%s)
-  span=$((CHUNK * 3 + 3600))
-  for ((done_n = 0, i = 0; done_n < N; i++)); do
-    n=$((N - done_n < CHUNK ? N - done_n : CHUNK))
-    end=$(date -u -d "@$((now - i * span))" +%Y-%m-%dT%H:%M:%SZ)
-    "$MKSTORE" --db "$STORE.tmp" --count "$n" --seed $((i + 1)) --end "$end" >/dev/null ||
-      die "mkstore --count $n --seed $((i + 1)) --end $end"
-    done_n=$((done_n + n))
-  done
-  mv "$STORE.tmp" "$STORE"
+  gen_store "$MKSTORE" "$STORE" "$N" "$CHUNK"
   echo "generated $(date +%F) by bench_parquet.sh" >"$CDIR/store.ok"
 fi
 cat "$STORE/data.mdb" >/dev/null

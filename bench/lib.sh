@@ -81,3 +81,23 @@ timed() {
   } 2>&1) || return 1
   echo "$t"
 }
+
+# gen_store MKSTORE STORE N CHUNK: N mkstore records into STORE (renamed into
+# place only when whole), CHUNK per mkstore run (it holds a run's records in
+# memory before it writes them, shuffled), each run with its own seed over its
+# own stretch of past time (records are 1-3 s apart). bench_export.sh,
+# bench_parquet.sh and bench_dash.sh share the store this makes.
+gen_store() {
+  local mk=$1 store=$2 total=$3 chunk=$4 now span end n done_n i
+  rm -rf "$store" "$store.tmp"
+  now=$(date +%s)
+  span=$((chunk * 3 + 3600))
+  for ((done_n = 0, i = 0; done_n < total; i++)); do
+    n=$((total - done_n < chunk ? total - done_n : chunk))
+    end=$(date -u -d "@$((now - i * span))" +%Y-%m-%dT%H:%M:%SZ)
+    "$mk" --db "$store.tmp" --count "$n" --seed $((i + 1)) --end "$end" >/dev/null ||
+      die "mkstore --count $n --seed $((i + 1)) --end $end"
+    done_n=$((done_n + n))
+  done
+  mv "$store.tmp" "$store"
+}
