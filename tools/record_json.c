@@ -950,6 +950,21 @@ out:
     return rc;
 }
 
+/* sep, then the i-th member the schema does not know, as "name":value */
+static int put_extra(struct llm_rjson *r, size_t i, const char *sep)
+{
+    const struct llm_rjson_extra *e = &r->extra[i];
+    int rc = put(r, sep, 1);
+
+    if (!rc)
+        rc = put_str(r, r->p + e->key, e->klen);
+    if (!rc)
+        rc = put(r, ":", 1);
+    if (!rc)
+        emit(r, e->val, &rc);
+    return rc;
+}
+
 int llm_rjson_text(struct llm_rjson *r, const char **text, size_t *n)
 {
     json_t *cost, *source;
@@ -983,16 +998,8 @@ int llm_rjson_text(struct llm_rjson *r, const char **text, size_t *n)
         else
             rc = put(r, "null", 4);
     }
-    for (size_t i = 0; i < r->nextra && !rc; i++) {
-        const struct llm_rjson_extra *e = &r->extra[i];
-        rc = put(r, ",", 1);
-        if (!rc)
-            rc = put_str(r, r->p + e->key, e->klen);
-        if (!rc)
-            rc = put(r, ":", 1);
-        if (!rc)
-            emit(r, e->val, &rc);
-    }
+    for (size_t i = 0; i < r->nextra && !rc; i++)
+        rc = put_extra(r, i, ",");
     if (!rc)
         rc = put(r, "}", 1);
 out:
@@ -1072,16 +1079,8 @@ static int cell_extra(struct llm_rjson *r, struct llm_cell *c)
 
     if (!r->nextra)
         return 0;
-    for (size_t i = 0; i < r->nextra && !rc; i++) {
-        const struct llm_rjson_extra *e = &r->extra[i];
-        rc = put(r, i ? "," : "{", 1);
-        if (!rc)
-            rc = put_str(r, r->p + e->key, e->klen);
-        if (!rc)
-            rc = put(r, ":", 1);
-        if (!rc)
-            emit(r, e->val, &rc);
-    }
+    for (size_t i = 0; i < r->nextra && !rc; i++)
+        rc = put_extra(r, i, i ? "," : "{");
     if (!rc)
         rc = put(r, "}", 2); /* with its terminator */
     if (rc)
